@@ -1,0 +1,155 @@
+"""Admin for municipalities, strategies, their key, budget lines and items."""
+
+from decimal import Decimal
+
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
+from django.utils.translation import gettext_lazy as _
+
+from funding.models import (
+    ONE_HUNDRED,
+    BudgetItem,
+    BudgetLine,
+    FundingStrategy,
+    InKindSupport,
+    Membership,
+    Municipality,
+    StrategyAssociation,
+    StrategyShare,
+)
+
+
+class KeyFormSet(BaseInlineFormSet):
+    """Refuses a cost-sharing key whose shares do not add up to exactly 100.00 %."""
+
+    def clean(self):
+        super().clean()
+        shares = [
+            form.cleaned_data["share_percent"]
+            for form in self.forms
+            if form.cleaned_data
+            and not form.cleaned_data.get("DELETE")
+            and form.cleaned_data.get("share_percent") is not None
+        ]
+        total = sum(shares, Decimal("0.00"))
+        if shares and total != ONE_HUNDRED:
+            raise ValidationError(
+                _("The shares of the key add up to %(total)s %%, not 100,00 %%."),
+                code="key_not_100",
+                params={"total": total},
+            )
+
+
+class ItemsFormSet(BaseInlineFormSet):
+    """Refuses items that do not add up to their line's amount."""
+
+    def clean(self):
+        super().clean()
+        amounts = [
+            form.cleaned_data["amount"]
+            for form in self.forms
+            if form.cleaned_data
+            and not form.cleaned_data.get("DELETE")
+            and form.cleaned_data.get("amount") is not None
+        ]
+        line_amount = self.instance.amount
+        if amounts and line_amount is not None and sum(amounts) != line_amount:
+            raise ValidationError(
+                _("The items add up to %(items)s, but the line's amount is %(amount)s."),
+                code="items_do_not_add_up",
+                params={"items": sum(amounts), "amount": line_amount},
+            )
+
+
+class StrategyShareInline(admin.TabularInline):
+    model = StrategyShare
+    formset = KeyFormSet
+    extra = 0
+    autocomplete_fields = ["municipality"]
+
+
+class StrategyAssociationInline(admin.TabularInline):
+    model = StrategyAssociation
+    extra = 0
+    autocomplete_fields = ["association"]
+
+
+class InKindSupportInline(admin.StackedInline):
+    model = InKindSupport
+    extra = 0
+    autocomplete_fields = ["municipality", "association"]
+
+
+class BudgetItemInline(admin.TabularInline):
+    model = BudgetItem
+    formset = ItemsFormSet
+    extra = 0
+
+
+@admin.register(Municipality)
+class MunicipalityAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "mayor_name", "mayor_title"]
+    search_fields = ["name", "short_name", "slug", "mayor_name"]
+    prepopulated_fields = {"slug": ["short_name"]}
+
+
+@admin.register(FundingStrategy)
+class FundingStrategyAdmin(admin.ModelAdmin):
+    list_display = ["title", "slug", "start_year", "end_year", "lead_municipality", "key_total"]
+    list_filter = ["start_year", "lead_municipality"]
+    search_fields = ["title", "slug"]
+    autocomplete_fields = ["lead_municipality"]
+    inlines = [StrategyShareInline, StrategyAssociationInline, InKindSupportInline]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "start_year", "end_year", "document_date"]}),
+        (_("Cost sharing"), {"fields": ["lead_municipality", "rounding_unit", "key_source"]}),
+        (_("Funding rules"), {"fields": ["funding_rules"]}),
+    ]
+
+    @admin.display(description=_("key total (%)"))
+    def key_total(self, strategy):
+        return strategy.key_total()
+
+
+@admin.register(BudgetLine)
+class BudgetLineAdmin(admin.ModelAdmin):
+    list_display = ["association", "year", "category", "amount", "strategy"]
+    list_filter = ["strategy", "year", "category", "association"]
+    search_fields = ["association__name", "association__short_name", "note"]
+    autocomplete_fields = ["strategy", "association"]
+    list_select_related = ["association", "strategy"]
+    inlines = [BudgetItemInline]
+
+
+@admin.register(BudgetItem)
+class BudgetItemAdmin(admin.ModelAdmin):
+    list_display = ["description", "pay_grade", "share_percent", "amount", "line"]
+    list_filter = ["line__strategy", "line__year", "line__association"]
+    search_fields = ["description", "line__association__short_name"]
+    list_select_related = ["line__association"]
+    autocomplete_fields = ["line"]
+
+
+@admin.register(InKindSupport)
+class InKindSupportAdmin(admin.ModelAdmin):
+    list_display = ["association", "municipality", "address", "strategy"]
+    list_filter = ["strategy", "municipality"]
+    search_fields = ["description", "address", "association__short_name"]
+    autocomplete_fields = ["strategy", "municipality", "association"]
+
+
+@admin.register(StrategyShare)
+class StrategyShareAdmin(admin.ModelAdmin):
+    list_display = ["municipality", "share_percent", "strategy", "position"]
+    list_filter = ["strategy"]
+    search_fields = ["municipality__name"]
+    autocomplete_fields = ["strategy", "municipality"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "municipality"]
+    list_filter = ["municipality"]
+    search_fields = ["user__username", "municipality__name"]
+    autocomplete_fields = ["municipality"]

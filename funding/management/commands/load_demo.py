@@ -1,0 +1,73 @@
+"""``python manage.py load_demo``: the Kras 2025–2029 strategy and one demo user per role.
+
+Idempotent: a second run replaces the demo strategy with the same data and resets the demo
+users' passwords, so nothing is duplicated. Refused when debug is off, because the demo users
+have published passwords.
+"""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from funding.exchange import parse_strategy_document
+from funding.models import Membership, Municipality
+from funding.roles import CLERK, COORDINATOR, COUNCIL_MEMBER, OFFICER, roles_ensure
+from funding.services import strategy_import
+
+DEMO_FILE = settings.BASE_DIR / "fixtures" / "kras-2025-2029.json"
+DEMO_PASSWORD = "demo"
+
+# username, role (None: no group), municipality slugs, superuser
+DEMO_USERS = [
+    ("admin", None, [], True),
+    ("koordinator", COORDINATOR, ["sezana"], False),
+    ("uradnik.sezana", OFFICER, ["sezana"], False),
+    ("uradnik.komen", OFFICER, ["komen"], False),
+    ("svetnik.sezana", COUNCIL_MEMBER, ["sezana"], False),
+    ("referent.sezana", CLERK, ["sezana"], False),
+    ("zunanji", None, [], False),
+]
+
+
+class Command(BaseCommand):
+    help = "Load the Kras 2025–2029 demo strategy and create one demo user per role."
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError(
+                _(
+                    "Demo data and demo users are refused when debug is off "
+                    "(their passwords are public). Set DJANGO_DEBUG=1 on a development machine."
+                )
+            )
+        with transaction.atomic():
+            strategy = strategy_import(
+                document=parse_strategy_document(DEMO_FILE.read_text(encoding="utf-8"))
+            )
+            groups = roles_ensure()
+            for username, role, municipalities, superuser in DEMO_USERS:
+                self._ensure_user(username, groups.get(role), municipalities, superuser)
+        self.stdout.write(
+            _("Demo strategy %(slug)s loaded; demo users %(users)s, password “%(password)s”.")
+            % {
+                "slug": strategy.slug,
+                "users": ", ".join(user[0] for user in DEMO_USERS),
+                "password": DEMO_PASSWORD,
+            }
+        )
+
+    def _ensure_user(self, username, group, municipality_slugs, superuser):
+        user, _created = get_user_model().objects.get_or_create(username=username)
+        user.is_superuser = superuser
+        # Everyone with a role works in the admin; the outsider cannot log in there.
+        user.is_staff = superuser or group is not None
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+        user.groups.set([group] if group else [])
+        Membership.objects.filter(user=user).exclude(
+            municipality__slug__in=municipality_slugs
+        ).delete()
+        for municipality in Municipality.objects.filter(slug__in=municipality_slugs):
+            Membership.objects.get_or_create(user=user, municipality=municipality)

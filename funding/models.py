@@ -1,0 +1,447 @@
+"""Municipalities, funding strategies, their cost-sharing key, budget lines and items.
+
+A funding strategy (strategija financiranja) binds several municipalities to co-fund a set of
+associations for a period of years. Every budget line of the strategy is split between the
+municipalities by the strategy's cost-sharing key: shares in percent with two decimals that add
+up to exactly 100.00.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q, Sum
+from django.utils.translation import gettext_lazy as _
+
+ONE_HUNDRED = Decimal("100.00")
+MIN_SHARE = Decimal("0.01")
+# Years a strategy may cover: wide enough for archives, narrow enough to catch typos like 20025.
+FIRST_YEAR, LAST_YEAR = 1990, 2100
+
+
+class Municipality(models.Model):
+    """A municipality (občina) that co-funds associations."""
+
+    class MayorTitle(models.TextChoices):
+        MAYOR = "zupan", _("mayor (m)")
+        MAYORESS = "zupanja", _("mayor (f)")
+
+    name = models.CharField(_("official name"), max_length=120, unique=True)
+    short_name = models.CharField(_("short name"), max_length=60)
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    mayor_name = models.CharField(_("mayor's name"), max_length=120, blank=True)
+    mayor_title = models.CharField(
+        _("mayor's title"), max_length=10, choices=MayorTitle.choices, blank=True
+    )
+    address = models.CharField(_("address"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("municipality")
+        verbose_name_plural = _("municipalities")
+
+    def __str__(self):
+        return self.name
+
+
+class FundingStrategy(models.Model):
+    """A multi-year strategy under which municipalities jointly fund associations."""
+
+    class RoundingUnit(models.TextChoices):
+        EURO = "1", _("whole euros")
+        CENT = "0.01", _("cents")
+
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    title = models.CharField(_("title"), max_length=500)
+    start_year = models.PositiveSmallIntegerField(
+        _("first year"),
+        validators=[MinValueValidator(FIRST_YEAR), MaxValueValidator(LAST_YEAR)],
+    )
+    end_year = models.PositiveSmallIntegerField(
+        _("last year"),
+        validators=[MinValueValidator(FIRST_YEAR), MaxValueValidator(LAST_YEAR)],
+    )
+    document_date = models.DateField(_("date of the document"), null=True, blank=True)
+    lead_municipality = models.ForeignKey(
+        Municipality,
+        verbose_name=_("lead municipality"),
+        on_delete=models.PROTECT,
+        related_name="led_strategies",
+        null=True,
+        blank=True,
+    )
+    rounding_unit = models.CharField(
+        _("rounding unit"),
+        max_length=4,
+        choices=RoundingUnit.choices,
+        default=RoundingUnit.EURO,
+        help_text=_("The unit the cost-sharing table is published in."),
+    )
+    key_source = models.TextField(
+        _("source of the cost-sharing key"),
+        blank=True,
+        help_text=_("The agreement the shares come from, e.g. the agreement of 8 May 2002."),
+    )
+    funding_rules = models.TextField(_("funding rules"), blank=True)
+    municipalities = models.ManyToManyField(
+        Municipality, through="StrategyShare", related_name="strategies", blank=True
+    )
+    associations = models.ManyToManyField(
+        "programs.Association",
+        through="StrategyAssociation",
+        related_name="strategies",
+        blank=True,
+    )
+
+    class Meta:
+        ordering = ["-start_year", "slug"]
+        verbose_name = _("funding strategy")
+        verbose_name_plural = _("funding strategies")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start_year__lte=models.F("end_year")),
+                name="strategy_start_year_not_after_end_year",
+                violation_error_message=_("The first year must not be after the last year."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def clean(self):
+        if (
+            self.start_year is not None
+            and self.end_year is not None
+            and self.start_year > self.end_year
+        ):
+            raise ValidationError(
+                {
+                    "end_year": ValidationError(
+                        _("The last year %(end)s is before the first year %(start)s."),
+                        code="end_before_start",
+                        params={"end": self.end_year, "start": self.start_year},
+                    )
+                }
+            )
+
+    @property
+    def years(self) -> range:
+        """The years the strategy covers, first to last inclusive."""
+        return range(self.start_year, self.end_year + 1)
+
+    @property
+    def rounding_unit_decimal(self) -> Decimal:
+        """The rounding unit as a Decimal (1 or 0.01)."""
+        return Decimal(self.rounding_unit)
+
+    def key_total(self) -> Decimal:
+        """The sum of the key's shares; a complete key adds up to exactly 100.00."""
+        total = self.shares.aggregate(total=Sum("share_percent"))["total"]
+        return total if total is not None else Decimal("0.00")
+
+
+class StrategyShare(models.Model):
+    """One municipality's share of a strategy's cost-sharing key (delež sofinanciranja)."""
+
+    strategy = models.ForeignKey(
+        FundingStrategy, verbose_name=_("strategy"), on_delete=models.CASCADE, related_name="shares"
+    )
+    municipality = models.ForeignKey(
+        Municipality,
+        verbose_name=_("municipality"),
+        on_delete=models.PROTECT,
+        related_name="strategy_shares",
+    )
+    share_percent = models.DecimalField(
+        _("share (%)"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(MIN_SHARE), MaxValueValidator(ONE_HUNDRED)],
+    )
+    position = models.PositiveSmallIntegerField(
+        _("column"), default=0, help_text=_("Column order in the cost-sharing table.")
+    )
+
+    class Meta:
+        ordering = ["strategy", "position", "id"]
+        verbose_name = _("share of the cost-sharing key")
+        verbose_name_plural = _("cost-sharing key")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["strategy", "municipality"],
+                name="one_share_per_strategy_and_municipality",
+                violation_error_message=_("This municipality already has a share in the key."),
+            ),
+            models.CheckConstraint(
+                condition=Q(share_percent__gt=0) & Q(share_percent__lte=100),
+                name="share_percent_between_0_and_100",
+                violation_error_message=_("A share must be more than 0 and at most 100 %."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.municipality}: {self.share_percent} %"
+
+
+class StrategyAssociation(models.Model):
+    """An association of special local importance (društvo posebnega lokalnega pomena)."""
+
+    strategy = models.ForeignKey(
+        FundingStrategy,
+        verbose_name=_("strategy"),
+        on_delete=models.CASCADE,
+        related_name="strategy_associations",
+    )
+    association = models.ForeignKey(
+        "programs.Association",
+        verbose_name=_("association"),
+        on_delete=models.PROTECT,
+        related_name="strategy_memberships",
+    )
+    position = models.PositiveSmallIntegerField(
+        _("order"), default=0, help_text=_("Order of the association in the strategy's tables.")
+    )
+
+    class Meta:
+        ordering = ["strategy", "position", "id"]
+        verbose_name = _("association of the strategy")
+        verbose_name_plural = _("associations of the strategy")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["strategy", "association"],
+                name="one_membership_per_strategy_and_association",
+                violation_error_message=_("This association is already part of the strategy."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.strategy.slug}: {self.association}"
+
+
+class BudgetCategory(models.TextChoices):
+    """The cost categories of the strategy's budget lines, in the table's order."""
+
+    STAFF = "staff", _("Staff costs")
+    STAFF_MATERIAL = "staff_material", _("Staff material costs")
+    PROGRAMME_MATERIAL = "programme_material", _("Programme material costs")
+    OTHER = "other", _("Other costs")
+
+
+# The categories' Slovenian labels as the strategy/v1 exchange format writes them. They are part
+# of a published file format, so they do not follow the interface language.
+CATEGORY_EXCHANGE_LABELS = {
+    BudgetCategory.STAFF: "Stroški zaposlenih",
+    BudgetCategory.STAFF_MATERIAL: "Materialni stroški zaposlenih",
+    BudgetCategory.PROGRAMME_MATERIAL: "Materialni stroški programa",
+    BudgetCategory.OTHER: "Drugi stroški",
+}
+CATEGORY_ORDER = {category: index for index, category in enumerate(BudgetCategory)}
+
+
+def _amount_field(verbose_name):
+    return models.DecimalField(
+        verbose_name,
+        max_digits=14,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.00"))],
+    )
+
+
+class BudgetLine(models.Model):
+    """One cost category of one association in one year of a strategy.
+
+    Where the line has items (positions such as "secretary, pay grade 43, 60 %"), its amount is
+    the sum of its items.
+    """
+
+    strategy = models.ForeignKey(
+        FundingStrategy, verbose_name=_("strategy"), on_delete=models.CASCADE, related_name="lines"
+    )
+    association = models.ForeignKey(
+        "programs.Association",
+        verbose_name=_("association"),
+        on_delete=models.PROTECT,
+        related_name="budget_lines",
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    category = models.CharField(_("category"), max_length=20, choices=BudgetCategory.choices)
+    amount = _amount_field(_("amount (EUR)"))
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["strategy", "year", "association", "category"]
+        verbose_name = _("budget line")
+        verbose_name_plural = _("budget lines")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["strategy", "association", "year", "category"],
+                name="one_line_per_strategy_association_year_category",
+                violation_error_message=_(
+                    "This association already has a line of this category in this year."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0),
+                name="budget_line_amount_not_negative",
+                violation_error_message=_("The amount must not be negative."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.association} {self.year}: {self.get_category_display()}"
+
+    def clean(self):
+        errors = {}
+        strategy = self.strategy if self.strategy_id else None
+        if strategy and self.year is not None and self.year not in strategy.years:
+            errors["year"] = ValidationError(
+                _("The year %(year)s lies outside the strategy's period %(start)s–%(end)s."),
+                code="year_outside_period",
+                params={"year": self.year, "start": strategy.start_year, "end": strategy.end_year},
+            )
+        if (
+            strategy
+            and self.association_id
+            and strategy.pk
+            and not strategy.strategy_associations.filter(
+                association_id=self.association_id
+            ).exists()
+        ):
+            errors["association"] = ValidationError(
+                _("The association %(association)s is not part of the strategy %(strategy)s."),
+                code="association_not_in_strategy",
+                params={"association": self.association, "strategy": strategy.slug},
+            )
+        if self.pk and self.amount is not None:
+            items_total = self.items_total()
+            if items_total is not None and items_total != self.amount:
+                errors["amount"] = ValidationError(
+                    _("The amount %(amount)s differs from the sum of its items %(items)s."),
+                    code="items_do_not_add_up",
+                    params={"amount": self.amount, "items": items_total},
+                )
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def exchange_category(self) -> str:
+        """The category's label in the strategy/v1 exchange format."""
+        return CATEGORY_EXCHANGE_LABELS[BudgetCategory(self.category)]
+
+    def items_total(self) -> Decimal | None:
+        """The sum of the line's items, or None when the line has no items."""
+        return self.items.aggregate(total=Sum("amount"))["total"]
+
+
+class BudgetItem(models.Model):
+    """A position within a budget line, e.g. "secretary, pay grade 43, 60 %"."""
+
+    line = models.ForeignKey(
+        BudgetLine, verbose_name=_("budget line"), on_delete=models.CASCADE, related_name="items"
+    )
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    description = models.CharField(_("description"), max_length=300)
+    pay_grade = models.PositiveSmallIntegerField(
+        _("pay grade"),
+        null=True,
+        blank=True,
+        # The Slovenian public-sector pay scale has grades 1 to 65.
+        validators=[MinValueValidator(1), MaxValueValidator(65)],
+    )
+    share_percent = models.DecimalField(
+        _("share of the salary (%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(MIN_SHARE), MaxValueValidator(ONE_HUNDRED)],
+    )
+    amount = _amount_field(_("amount (EUR)"))
+
+    class Meta:
+        ordering = ["line", "position", "id"]
+        verbose_name = _("budget item")
+        verbose_name_plural = _("budget items")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gte=0),
+                name="budget_item_amount_not_negative",
+                violation_error_message=_("The amount must not be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(pay_grade__isnull=True) | Q(pay_grade__gte=1, pay_grade__lte=65),
+                name="budget_item_pay_grade_1_to_65",
+                violation_error_message=_("A pay grade lies between 1 and 65."),
+            ),
+            models.CheckConstraint(
+                condition=Q(share_percent__isnull=True)
+                | (Q(share_percent__gt=0) & Q(share_percent__lte=100)),
+                name="budget_item_share_between_0_and_100",
+                violation_error_message=_("A share must be more than 0 and at most 100 %."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.description
+
+
+class InKindSupport(models.Model):
+    """Support in kind (e.g. free use of premises) that becomes a footnote of the table."""
+
+    strategy = models.ForeignKey(
+        FundingStrategy,
+        verbose_name=_("strategy"),
+        on_delete=models.CASCADE,
+        related_name="in_kind_support",
+    )
+    municipality = models.ForeignKey(
+        Municipality, verbose_name=_("municipality"), on_delete=models.PROTECT
+    )
+    association = models.ForeignKey(
+        "programs.Association", verbose_name=_("association"), on_delete=models.PROTECT
+    )
+    description = models.TextField(
+        _("footnote text"),
+        help_text=_("As it appears under the table, e.g. free use of premises at an address."),
+    )
+    address = models.CharField(_("address of the premises"), max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["strategy", "position", "id"]
+        verbose_name = _("in-kind support")
+        verbose_name_plural = _("in-kind support")
+
+    def __str__(self):
+        return f"{self.municipality.short_name} → {self.association}: {self.address}"
+
+
+class Membership(models.Model):
+    """Ties a user to a municipality whose data the user works with."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="memberships",
+    )
+    municipality = models.ForeignKey(
+        Municipality,
+        verbose_name=_("municipality"),
+        on_delete=models.CASCADE,
+        related_name="memberships",
+    )
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "municipality"], name="one_membership_per_user_and_municipality"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} @ {self.municipality}"

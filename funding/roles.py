@@ -1,0 +1,57 @@
+"""The product's roles as Django groups, and the model permissions each role holds.
+
+Per-municipality scoping (an officer sees only the data of the municipalities of its
+memberships) is enforced on top of these permissions by the views and admin.
+"""
+
+from django.contrib.auth.models import Group, Permission
+from django.utils.translation import gettext_noop
+
+COORDINATOR = gettext_noop("Strategy coordinator")
+OFFICER = gettext_noop("Municipal officer")
+COUNCIL_MEMBER = gettext_noop("Council member")
+CLERK = gettext_noop("Clerk")
+
+_STRATEGY_MODELS = [
+    "funding.fundingstrategy",
+    "funding.strategyshare",
+    "funding.strategyassociation",
+    "funding.budgetline",
+    "funding.budgetitem",
+    "funding.inkindsupport",
+]
+_REGISTER_MODELS = [
+    "funding.municipality",
+    "programs.association",
+    "programs.programme",
+    "programs.institution",
+]
+_ALL = ("view", "add", "change", "delete")
+
+ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    COORDINATOR: {
+        **dict.fromkeys(_STRATEGY_MODELS, _ALL),
+        **dict.fromkeys(_REGISTER_MODELS, ("view", "add", "change")),
+    },
+    OFFICER: dict.fromkeys(_STRATEGY_MODELS + _REGISTER_MODELS, ("view",)),
+    COUNCIL_MEMBER: dict.fromkeys(_STRATEGY_MODELS + _REGISTER_MODELS, ("view",)),
+    CLERK: dict.fromkeys(_STRATEGY_MODELS + _REGISTER_MODELS, ("view",)),
+}
+
+
+def roles_ensure() -> dict[str, Group]:
+    """Create or update the role groups so they hold exactly their permissions."""
+    groups = {}
+    for role, models in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=role)
+        codenames = []
+        for model_label, actions in models.items():
+            app_label, model = model_label.split(".")
+            codenames += [(app_label, f"{action}_{model}") for action in actions]
+        permissions = [
+            Permission.objects.get(content_type__app_label=app, codename=codename)
+            for app, codename in codenames
+        ]
+        group.permissions.set(permissions)
+        groups[role] = group
+    return groups

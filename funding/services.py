@@ -1,0 +1,170 @@
+"""Writes that touch several models of a strategy."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from funding.exchange import ExchangeError, StrategyDoc
+from funding.models import (
+    BudgetItem,
+    BudgetLine,
+    FundingStrategy,
+    InKindSupport,
+    Municipality,
+    StrategyAssociation,
+    StrategyShare,
+)
+from programs.models import Association, Institution, Programme
+
+
+def _save(obj, path: str, exclude: list[str] | None = None) -> None:
+    """Validate and save, turning a validation error into an ExchangeError at ``path``."""
+    try:
+        obj.full_clean(exclude=exclude)
+    except ValidationError as error:
+        problems = [
+            f"{path}.{name}: {message}" if name != "__all__" else f"{path}: {message}"
+            for name, messages in error.message_dict.items()
+            for message in messages
+        ]
+        raise ExchangeError(problems) from None
+    obj.save()
+
+
+def _upsert(model, lookup: dict, values: dict, path: str):
+    obj = model.objects.filter(**lookup).first() or model(**lookup)
+    for name, value in values.items():
+        setattr(obj, name, value)
+    _save(obj, path)
+    return obj
+
+
+@transaction.atomic
+def strategy_import(*, document: StrategyDoc) -> FundingStrategy:
+    """Create the strategy of a validated document, or replace the one with its slug.
+
+    Municipalities, associations, institutions and programmes are shared between strategies:
+    they are matched by slug (programmes by association and name) and updated with the values
+    the document gives; a programme the document does not mention is kept, because reports may
+    refer to it. The strategy's own key, associations, lines, items and in-kind support are
+    replaced. Everything happens in one transaction: on any error nothing is written.
+    """
+    institutions = {
+        short: _upsert(Institution, {"short_name": short}, {"name": name}, f"institutions[{i}]")
+        for i, (short, name) in enumerate(document.institutions.items())
+    }
+    municipalities = {
+        entry.slug: _upsert(
+            Municipality,
+            {"slug": entry.slug},
+            {"name": entry.name, "short_name": _short(entry), **entry.fields},
+            f"municipalities[{i}]",
+        )
+        for i, entry in enumerate(document.municipalities)
+    }
+    associations = {
+        entry.slug: _upsert(
+            Association,
+            {"slug": entry.slug},
+            {"name": entry.name, "short_name": _short(entry), **entry.fields},
+            f"associations[{i}]",
+        )
+        for i, entry in enumerate(document.associations)
+    }
+
+    fields = dict(document.fields)
+    lead_slug = fields.pop("lead_municipality", None)
+    strategy = _upsert(
+        FundingStrategy,
+        {"slug": document.slug},
+        {
+            "title": document.title,
+            "start_year": document.start_year,
+            "end_year": document.end_year,
+            "rounding_unit": document.rounding_unit,
+            "lead_municipality": municipalities.get(lead_slug),
+            "document_date": None,
+            "key_source": "",
+            "funding_rules": "",
+            **fields,
+        },
+        "strategy",
+    )
+    strategy.lines.all().delete()
+    strategy.shares.all().delete()
+    strategy.strategy_associations.all().delete()
+    strategy.in_kind_support.all().delete()
+
+    for position, entry in enumerate(document.municipalities):
+        _save(
+            StrategyShare(
+                strategy=strategy,
+                municipality=municipalities[entry.slug],
+                share_percent=entry.share_percent,
+                position=position,
+            ),
+            f"municipalities[{position}]",
+        )
+    for a_index, entry in enumerate(document.associations):
+        association = associations[entry.slug]
+        path = f"associations[{a_index}]"
+        _save(
+            StrategyAssociation(strategy=strategy, association=association, position=a_index), path
+        )
+        for l_index, line_doc in enumerate(entry.lines):
+            _write_line(strategy, association, line_doc, f"{path}.lines[{l_index}]")
+        if entry.programmes is not None:
+            _write_programmes(association, entry.programmes, institutions, path)
+    for position, entry in enumerate(document.in_kind_support):
+        _save(
+            InKindSupport(
+                strategy=strategy,
+                municipality=municipalities[entry.municipality],
+                association=associations[entry.association],
+                description=entry.description,
+                address=entry.address,
+                position=position,
+            ),
+            f"in_kind_support[{position}]",
+        )
+    return strategy
+
+
+def _short(entry) -> str:
+    return entry.fields.get("short_name") or entry.name
+
+
+def _write_line(strategy, association, line_doc, path: str) -> None:
+    line = BudgetLine(
+        strategy=strategy,
+        association=association,
+        year=line_doc.year,
+        category=line_doc.category,
+        amount=line_doc.amount,
+        note=line_doc.note,
+    )
+    _save(line, path)
+    for position, item in enumerate(line_doc.items):
+        _save(
+            BudgetItem(
+                line=line,
+                position=position,
+                description=item.description,
+                pay_grade=item.pay_grade,
+                share_percent=item.share_percent,
+                amount=item.amount,
+            ),
+            f"{path}.items[{position}]",
+        )
+    # The items are saved after the line, so the line's rule "items add up" is checked now.
+    _save(line, path)
+
+
+def _write_programmes(association, programmes, institutions, path: str) -> None:
+    for position, entry in enumerate(programmes):
+        programme = _upsert(
+            Programme,
+            {"association": association, "name": entry.name},
+            {"position": position, **entry.fields},
+            f"{path}.programmes[{position}]",
+        )
+        programme.other_funders.set([institutions[short] for short in entry.funders])
