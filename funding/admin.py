@@ -1,7 +1,5 @@
 """Admin for municipalities, strategies, their key, budget lines and items."""
 
-from decimal import Decimal
-
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
@@ -17,6 +15,8 @@ from funding.models import (
     Municipality,
     StrategyAssociation,
     StrategyShare,
+    decimal_sum,
+    money,
 )
 
 
@@ -32,12 +32,12 @@ class KeyFormSet(BaseInlineFormSet):
             and not form.cleaned_data.get("DELETE")
             and form.cleaned_data.get("share_percent") is not None
         ]
-        total = sum(shares, Decimal("0.00"))
+        total = decimal_sum(shares)
         if shares and total != ONE_HUNDRED:
             raise ValidationError(
                 _("The shares of the key add up to %(total)s %%, not 100,00 %%."),
                 code="key_not_100",
-                params={"total": total},
+                params={"total": money(total)},
             )
 
 
@@ -54,11 +54,11 @@ class ItemsFormSet(BaseInlineFormSet):
             and form.cleaned_data.get("amount") is not None
         ]
         line_amount = self.instance.amount
-        if amounts and line_amount is not None and sum(amounts) != line_amount:
+        if amounts and line_amount is not None and decimal_sum(amounts) != line_amount:
             raise ValidationError(
                 _("The items add up to %(items)s, but the line's amount is %(amount)s."),
                 code="items_do_not_add_up",
-                params={"items": sum(amounts), "amount": line_amount},
+                params={"items": money(decimal_sum(amounts)), "amount": money(line_amount)},
             )
 
 

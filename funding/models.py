@@ -12,13 +12,28 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q, Sum
+from django.db.models import Q
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 ONE_HUNDRED = Decimal("100.00")
 MIN_SHARE = Decimal("0.01")
 # Years a strategy may cover: wide enough for archives, narrow enough to catch typos like 20025.
 FIRST_YEAR, LAST_YEAR = 1990, 2100
+
+
+def decimal_sum(values) -> Decimal:
+    """Add amounts as Decimals in Python.
+
+    SQLite computes SUM() over decimal columns in binary floating point, so money is never
+    added up by the database.
+    """
+    return sum(values, Decimal("0.00"))
+
+
+def money(value: Decimal) -> str:
+    """An amount for a message, in the active language's format (1.234,56 in Slovenian)."""
+    return number_format(value, decimal_pos=2, force_grouping=True)
 
 
 class Municipality(models.Model):
@@ -138,8 +153,7 @@ class FundingStrategy(models.Model):
 
     def key_total(self) -> Decimal:
         """The sum of the key's shares; a complete key adds up to exactly 100.00."""
-        total = self.shares.aggregate(total=Sum("share_percent"))["total"]
-        return total if total is not None else Decimal("0.00")
+        return decimal_sum(self.shares.values_list("share_percent", flat=True))
 
 
 class StrategyShare(models.Model):
@@ -320,7 +334,7 @@ class BudgetLine(models.Model):
                 errors["amount"] = ValidationError(
                     _("The amount %(amount)s differs from the sum of its items %(items)s."),
                     code="items_do_not_add_up",
-                    params={"amount": self.amount, "items": items_total},
+                    params={"amount": money(self.amount), "items": money(items_total)},
                 )
         if errors:
             raise ValidationError(errors)
@@ -332,7 +346,8 @@ class BudgetLine(models.Model):
 
     def items_total(self) -> Decimal | None:
         """The sum of the line's items, or None when the line has no items."""
-        return self.items.aggregate(total=Sum("amount"))["total"]
+        amounts = list(self.items.values_list("amount", flat=True))
+        return decimal_sum(amounts) if amounts else None
 
 
 class BudgetItem(models.Model):

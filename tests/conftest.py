@@ -1,0 +1,49 @@
+"""Shared fixtures: the demo strategy and one persona per role.
+
+The personas are the demo users ``load_demo`` creates: a strategy coordinator, an officer of
+Sežana, an officer of Komen, a council member, a clerk, an outsider (and the superuser).
+"""
+
+import io
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from funding.models import FundingStrategy
+
+DEMO_SLUG = "kras-2025-2029"
+PERSONAS = [
+    "admin",
+    "koordinator",
+    "uradnik.sezana",
+    "uradnik.komen",
+    "svetnik.sezana",
+    "referent.sezana",
+    "zunanji",
+]
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    """PBKDF2 is slow by design; tests hash the demo passwords many times."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def demo(db, settings) -> FundingStrategy:
+    """The Kras 2025–2029 strategy and the demo users, loaded as ``make run`` loads them."""
+    settings.DEBUG = True
+    call_command("load_demo", stdout=io.StringIO())
+    settings.DEBUG = False
+    return FundingStrategy.objects.get(slug=DEMO_SLUG)
+
+
+@pytest.fixture
+def persona(demo):
+    """Return the demo user of a given username."""
+
+    def get(username: str):
+        return get_user_model().objects.get(username=username)
+
+    return get

@@ -1,0 +1,89 @@
+"""factory_boy factories for model tests."""
+
+from decimal import Decimal
+
+import factory
+
+from funding.models import (
+    BudgetCategory,
+    BudgetItem,
+    BudgetLine,
+    FundingStrategy,
+    Municipality,
+    StrategyAssociation,
+    StrategyShare,
+)
+from programs.models import Association, Programme
+
+
+class MunicipalityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Municipality
+
+    short_name = factory.Sequence(lambda n: f"Kraj {n}")
+    name = factory.LazyAttribute(lambda m: f"Občina {m.short_name}")
+    slug = factory.Sequence(lambda n: f"kraj-{n}")
+
+
+class AssociationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Association
+
+    short_name = factory.Sequence(lambda n: f"Društvo {n}")
+    name = factory.LazyAttribute(lambda a: f"{a.short_name} za vse")
+    slug = factory.Sequence(lambda n: f"drustvo-{n}")
+
+
+class ProgrammeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Programme
+
+    association = factory.SubFactory(AssociationFactory)
+    name = factory.Sequence(lambda n: f"Program {n}")
+
+
+class StrategyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FundingStrategy
+
+    slug = factory.Sequence(lambda n: f"strategija-{n}")
+    title = factory.Sequence(lambda n: f"Strategija {n}")
+    start_year = 2025
+    end_year = 2029
+
+
+class ShareFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StrategyShare
+
+    strategy = factory.SubFactory(StrategyFactory)
+    municipality = factory.SubFactory(MunicipalityFactory)
+    share_percent = Decimal("100.00")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StrategyAssociation
+
+    strategy = factory.SubFactory(StrategyFactory)
+    association = factory.SubFactory(AssociationFactory)
+
+
+class BudgetLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BudgetLine
+
+    strategy = factory.SubFactory(StrategyFactory)
+    association = factory.SubFactory(AssociationFactory)
+    year = 2025
+    category = BudgetCategory.STAFF
+    amount = Decimal("1000.00")
+
+
+class BudgetItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BudgetItem
+
+    line = factory.SubFactory(BudgetLineFactory)
+    description = factory.Sequence(lambda n: f"delovno mesto {n}")
+    amount = Decimal("500.00")

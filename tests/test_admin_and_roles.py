@@ -1,0 +1,116 @@
+"""The admin shows the demo data, in Slovenian, and each role gets what its group allows."""
+
+import pytest
+from django.urls import reverse
+
+from funding.models import BudgetLine
+
+pytestmark = pytest.mark.django_db
+
+ADMIN_LISTS = [
+    "funding_municipality",
+    "funding_fundingstrategy",
+    "funding_budgetline",
+    "funding_budgetitem",
+    "funding_inkindsupport",
+    "funding_strategyshare",
+    "funding_membership",
+    "programs_association",
+    "programs_programme",
+    "programs_institution",
+]
+
+
+@pytest.mark.parametrize("model", ADMIN_LISTS)
+def test_every_model_has_an_admin_list_and_add_page(demo, persona, client, model):
+    client.force_login(persona("admin"))
+    response = client.get(reverse(f"admin:{model}_changelist"))
+    assert response.status_code == 200
+    assert client.get(reverse(f"admin:{model}_add")).status_code == 200
+
+
+def test_the_strategy_page_shows_key_lines_and_in_kind_support_in_slovenian(demo, persona, client):
+    client.force_login(persona("admin"))
+    page = client.get(reverse("admin:funding_fundingstrategy_change", args=[demo.pk])).content
+    text = page.decode()
+    assert "Ključ delitve" in text or "ključ delitve" in text
+    # A number input carries a dot; the browser shows it in the reader's locale.
+    assert 'name="shares-0-share_percent" value="50.78"' in text
+    assert "Štorje 26" in text
+    lines = client.get(reverse("admin:funding_budgetline_changelist") + "?year=2025").content
+    assert "51.438,00" in lines.decode()
+
+
+def test_the_budget_line_page_lists_its_positions(demo, persona, client):
+    client.force_login(persona("admin"))
+    line = BudgetLine.objects.get(association__slug="rk-sezana", category="staff")
+    text = client.get(reverse("admin:funding_budgetline_change", args=[line.pk])).content.decode()
+    assert "sekretarka območnega združenja" in text
+    assert 'value="24383.00"' in text
+
+
+def test_the_interface_speaks_slovenian_even_to_an_english_browser(demo, persona, client):
+    client.force_login(persona("admin"))
+    url = reverse("admin:funding_budgetline_changelist")
+    response = client.get(url, HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert "Proračunske vrstice" in response.content.decode()
+
+
+def test_the_language_switch_turns_the_interface_to_english(demo, persona, client):
+    client.force_login(persona("admin"))
+    url = reverse("admin:funding_budgetline_changelist")
+    switched = client.post(reverse("set_language"), {"language": "en", "next": url})
+    assert switched.status_code == 302
+    assert "Budget lines" in client.get(url).content.decode()
+    client.post(reverse("set_language"), {"language": "sl", "next": url})
+    assert "Proračunske vrstice" in client.get(url).content.decode()
+
+
+def test_the_coordinator_can_change_a_budget_line(demo, persona, client):
+    client.force_login(persona("koordinator"))
+    line = BudgetLine.objects.get(association__slug="po-moc", category="programme_material")
+    url = reverse("admin:funding_budgetline_change", args=[line.pk])
+    response = client.post(
+        url,
+        {
+            "strategy": demo.pk,
+            "association": line.association_id,
+            "year": 2025,
+            "category": "programme_material",
+            "amount": "6800.00",  # what a browser sends from a number input
+            "note": "",
+            "items-TOTAL_FORMS": "0",
+            "items-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    line.refresh_from_db()
+    assert str(line.amount) == "6800.00"
+
+
+@pytest.mark.parametrize("username", ["uradnik.sezana", "svetnik.sezana", "referent.sezana"])
+def test_reading_roles_can_view_but_not_change_budget_lines(demo, persona, client, username):
+    client.force_login(persona(username))
+    line = BudgetLine.objects.get(association__slug="po-moc", category="programme_material")
+    url = reverse("admin:funding_budgetline_change", args=[line.pk])
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"amount": "1,00", "year": 2025})
+    assert response.status_code == 403
+    assert client.get(reverse("admin:funding_budgetline_add")).status_code == 403
+    line.refresh_from_db()
+    assert str(line.amount) == "6721.00"
+
+
+def test_an_outsider_cannot_enter_the_admin(demo, persona, client):
+    client.force_login(persona("zunanji"))
+    response = client.get(reverse("admin:funding_budgetline_changelist"))
+    assert response.status_code == 302
+    assert reverse("admin:login") in response["Location"]
+
+
+def test_an_anonymous_visitor_is_sent_to_log_in(demo, client):
+    response = client.get("/")
+    assert response.status_code == 302
+    followed = client.get(response["Location"])
+    assert followed.status_code == 302
+    assert reverse("admin:login") in followed["Location"]
