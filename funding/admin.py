@@ -2,8 +2,10 @@
 
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db.models import OuterRef, Subquery
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from funding.models import (
     ONE_HUNDRED,
@@ -15,9 +17,13 @@ from funding.models import (
     Municipality,
     StrategyAssociation,
     StrategyShare,
+    category_order,
     decimal_sum,
     money,
 )
+
+# Django's own Slovenian catalogue lacks these admin strings; naming them keeps them in ours.
+DJANGO_ADMIN_STRINGS = [gettext_noop("Show counts"), gettext_noop("Hide counts")]
 
 
 class KeyFormSet(BaseInlineFormSet):
@@ -96,7 +102,7 @@ class MunicipalityAdmin(admin.ModelAdmin):
 
 @admin.register(FundingStrategy)
 class FundingStrategyAdmin(admin.ModelAdmin):
-    list_display = ["title", "slug", "start_year", "end_year", "lead_municipality", "key_total"]
+    list_display = ["title", "period", "lead_municipality", "key_total"]
     list_filter = ["start_year", "lead_municipality"]
     search_fields = ["title", "slug"]
     autocomplete_fields = ["lead_municipality"]
@@ -107,6 +113,11 @@ class FundingStrategyAdmin(admin.ModelAdmin):
         (_("Funding rules"), {"fields": ["funding_rules"]}),
     ]
 
+    @admin.display(description=_("period"), ordering="start_year")
+    def period(self, strategy):
+        # Years are not amounts: no thousands separator.
+        return f"{strategy.start_year}–{strategy.end_year}"
+
     @admin.display(description=_("key total (%)"))
     def key_total(self, strategy):
         return strategy.key_total()
@@ -114,12 +125,35 @@ class FundingStrategyAdmin(admin.ModelAdmin):
 
 @admin.register(BudgetLine)
 class BudgetLineAdmin(admin.ModelAdmin):
-    list_display = ["association", "year", "category", "amount", "strategy"]
+    list_display = ["association", "year_column", "category", "amount"]
+    # Real fields only: Django also orders foreign-key choices elsewhere by this.
+    ordering = ["strategy__slug", "year"]
     list_filter = ["strategy", "year", "category", "association"]
     search_fields = ["association__name", "association__short_name", "note"]
     autocomplete_fields = ["strategy", "association"]
     list_select_related = ["association", "strategy"]
     inlines = [BudgetItemInline]
+
+    def get_queryset(self, request):
+        # The order of the published table: year, the strategy's association order, category.
+        # Annotated here because ModelAdmin.get_queryset orders before subclasses annotate.
+        return (
+            BudgetLine.objects.select_related(*self.list_select_related)
+            .annotate(
+                association_position=Subquery(
+                    StrategyAssociation.objects.filter(
+                        strategy=OuterRef("strategy"), association=OuterRef("association")
+                    ).values("position")[:1]
+                ),
+                category_position=category_order(),
+            )
+            # The changelist puts ``ordering`` first and appends this queryset's order.
+            .order_by("strategy__slug", "year", "association_position", "category_position")
+        )
+
+    @admin.display(description=_("year"), ordering="year")
+    def year_column(self, line):
+        return str(line.year)
 
 
 @admin.register(BudgetItem)

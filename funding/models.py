@@ -196,7 +196,7 @@ class StrategyShare(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.municipality}: {self.share_percent} %"
+        return f"{self.municipality}: {number_format(self.share_percent, decimal_pos=2)} %"
 
 
 class StrategyAssociation(models.Model):
@@ -251,7 +251,17 @@ CATEGORY_EXCHANGE_LABELS = {
     BudgetCategory.PROGRAMME_MATERIAL: "Materialni stroški programa",
     BudgetCategory.OTHER: "Drugi stroški",
 }
-CATEGORY_ORDER = {category: index for index, category in enumerate(BudgetCategory)}
+
+
+def category_order() -> models.Case:
+    """An expression that sorts lines by category in the table's order, not alphabetically."""
+    return models.Case(
+        *[
+            models.When(category=category, then=index)
+            for index, category in enumerate(BudgetCategory)
+        ],
+        output_field=models.IntegerField(),
+    )
 
 
 def _amount_field(verbose_name):

@@ -114,3 +114,22 @@ def test_an_anonymous_visitor_is_sent_to_log_in(demo, client):
     followed = client.get(response["Location"])
     assert followed.status_code == 302
     assert reverse("admin:login") in followed["Location"]
+
+
+def test_budget_lines_list_in_the_table_order_with_years_unseparated(demo, persona, client):
+    client.force_login(persona("admin"))
+    response = client.get(reverse("admin:funding_budgetline_changelist"))
+    text = response.content.decode()
+    assert "2.025" not in text
+    assert '<td class="field-year_column">2025</td>' in text
+    listed = [(line.association.slug, line.category) for line in response.context["cl"].result_list]
+    assert listed == [
+        ("po-moc", "staff_material"),
+        ("po-moc", "programme_material"),
+        ("vezi", "staff"),
+        ("vezi", "programme_material"),
+        ("rk-sezana", "staff"),
+        ("rk-sezana", "programme_material"),
+        ("mdpm-sezana", "staff"),
+        ("mdpm-sezana", "programme_material"),
+    ]
