@@ -128,6 +128,14 @@ class _Reader:
     def fail(self, path: str, message: str) -> None:
         self.problems.append(f"{path}: {message}")
 
+    def unique(self, value: Any, seen: set, where: str) -> None:
+        """Report a value met before (a slug or name that must appear once)."""
+        if value is _MISSING:
+            return
+        if value in seen:
+            self.fail(where, _("%(value)s appears twice") % {"value": _show(value)})
+        seen.add(value)
+
     def get(self, obj: dict, key: str, path: str, *, required: bool) -> Any:
         if key in obj:
             return obj[key]
@@ -412,17 +420,13 @@ def _read_strategy(reader: _Reader, data: dict) -> StrategyDoc | None:
 
 
 def _read_institutions(reader: _Reader, data: dict) -> dict[str, str]:
-    institutions = {}
+    institutions, seen = {}, set()
     for path, obj in reader.objects(data, "institutions", "", required=False):
         short = reader.text(obj, "short_name", path, max_length=30)
         name = reader.text(obj, "name", path, max_length=300)
-        if short is _MISSING or name is _MISSING:
-            continue
-        if short in institutions:
-            reader.fail(
-                f"{path}.short_name", _("%(value)s appears twice") % {"value": _show(short)}
-            )
-        institutions[short] = name
+        reader.unique(short, seen, f"{path}.short_name")
+        if _MISSING not in (short, name):
+            institutions[short] = name
     return institutions
 
 
@@ -440,14 +444,8 @@ def _read_municipalities(reader: _Reader, data: dict) -> list[MunicipalityDoc]:
             obj, "share_percent", path, maximum=ONE_HUNDRED, minimum_exclusive=True
         )
         fields = reader.optional_fields(obj, path, _MUNICIPALITY_FIELDS)
-        if slug is not _MISSING:
-            if slug in seen_slugs:
-                reader.fail(f"{path}.slug", _("%(value)s appears twice") % {"value": _show(slug)})
-            seen_slugs.add(slug)
-        if name is not _MISSING:
-            if name in seen_names:
-                reader.fail(f"{path}.name", _("%(value)s appears twice") % {"value": _show(name)})
-            seen_names.add(name)
+        reader.unique(slug, seen_slugs, f"{path}.slug")
+        reader.unique(name, seen_names, f"{path}.name")
         if share is _MISSING:
             shares_complete = False
         else:
@@ -468,14 +466,8 @@ def _read_associations(reader, data, years, institutions) -> list[AssociationDoc
         slug = reader.slug(obj, "slug", path)
         name = reader.text(obj, "name", path, max_length=300)
         fields = reader.optional_fields(obj, path, _ASSOCIATION_FIELDS)
-        if slug is not _MISSING:
-            if slug in seen_slugs:
-                reader.fail(f"{path}.slug", _("%(value)s appears twice") % {"value": _show(slug)})
-            seen_slugs.add(slug)
-        if name is not _MISSING:
-            if name in seen_names:
-                reader.fail(f"{path}.name", _("%(value)s appears twice") % {"value": _show(name)})
-            seen_names.add(name)
+        reader.unique(slug, seen_slugs, f"{path}.slug")
+        reader.unique(name, seen_names, f"{path}.name")
         lines = _read_lines(reader, obj, path, years)
         programmes = None
         if "programmes" in obj:
@@ -582,12 +574,8 @@ def _read_programmes(reader, association, path, institutions) -> list[ProgrammeD
                     f"{programme_path}.other_funders",
                     _("%(value)s is not listed under “institutions”") % {"value": _show(funder)},
                 )
+        reader.unique(name, seen, f"{programme_path}.name")
         if name is not _MISSING:
-            if name in seen:
-                reader.fail(
-                    f"{programme_path}.name", _("%(value)s appears twice") % {"value": _show(name)}
-                )
-            seen.add(name)
             result.append(ProgrammeDoc(name=name, fields=fields, funders=tuple(funders)))
     return result
 

@@ -170,6 +170,15 @@ def _append_duplicate_line(document):
     lines.append(copy.deepcopy(lines[0]))
 
 
+def _duplicate_association(document):
+    document["associations"][3]["slug"] = "vezi"
+
+
+def _duplicate_programme(document):
+    programmes = document["associations"][1]["programmes"]
+    programmes.append(copy.deepcopy(programmes[0]))
+
+
 def _duplicate_municipality(document):
     document["municipalities"][1]["slug"] = "sezana"
 
@@ -224,6 +233,14 @@ BAD_FILES = {
     "duplicate municipality": (
         _mutate(_duplicate_municipality),
         'municipalities[1].slug: "sezana" appears twice',
+    ),
+    "duplicate association": (
+        _mutate(_duplicate_association),
+        'associations[3].slug: "vezi" appears twice',
+    ),
+    "duplicate programme": (
+        _mutate(_duplicate_programme),
+        'associations[1].programmes[4].name: "Mreža stanovanjskih skupin" appears twice',
     ),
     "items that do not add up": (
         _mutate(_set(["associations", 2, "lines", 0, "items", 0, "amount"], "24384.00")),
