@@ -10,5 +10,6 @@ admin.site.enable_nav_sidebar = False
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
+    path("reports/", include("reports.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Subquery
 from django.forms.models import BaseInlineFormSet
+from django.urls import reverse
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
@@ -102,7 +104,8 @@ class MunicipalityAdmin(admin.ModelAdmin):
 
 @admin.register(FundingStrategy)
 class FundingStrategyAdmin(admin.ModelAdmin):
-    list_display = ["title", "period", "lead_municipality", "key_total"]
+    list_display = ["title", "period", "lead_municipality", "key_total", "tables"]
+    readonly_fields = ["tables"]
     list_filter = ["start_year", "lead_municipality"]
     search_fields = ["title", "slug"]
     autocomplete_fields = ["lead_municipality"]
@@ -111,12 +114,30 @@ class FundingStrategyAdmin(admin.ModelAdmin):
         (None, {"fields": ["title", "slug", "start_year", "end_year", "document_date"]}),
         (_("Cost sharing"), {"fields": ["lead_municipality", "rounding_unit", "key_source"]}),
         (_("Funding rules"), {"fields": ["funding_rules"]}),
+        (_("Cost-sharing tables"), {"fields": ["tables"]}),
     ]
 
     @admin.display(description=_("period"), ordering="start_year")
     def period(self, strategy):
         # Years are not amounts: no thousands separator.
         return f"{strategy.start_year}–{strategy.end_year}"
+
+    @admin.display(description=_("cost-sharing tables"))
+    def tables(self, strategy):
+        if not strategy.pk:
+            return "—"
+        return format_html_join(
+            " ",
+            '<a href="{}">{}</a>&nbsp;(<a href="{}">PDF</a>)',
+            (
+                (
+                    reverse("reports:cost-sharing", args=[strategy.slug, year]),
+                    str(year),
+                    reverse("reports:cost-sharing-file", args=[strategy.slug, year, "pdf"]),
+                )
+                for year in strategy.years
+            ),
+        )
 
     @admin.display(description=_("key total (%)"))
     def key_total(self, strategy):

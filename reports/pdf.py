@@ -1,0 +1,76 @@
+"""PDF rendering with WeasyPrint, able to reach nothing but the application's static files.
+
+Documents carry text that officers and associations typed. Django escapes it, so markup in a
+name stays text; the fetcher is the second wall: whatever URL a document or stylesheet names,
+WeasyPrint may read only files found by Django's static-files finders under ``STATIC_URL`` —
+no ``http(s)://``, no ``file://`` paths elsewhere, no ``data:``, no redirects.
+"""
+
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.core.exceptions import SuspiciousFileOperation
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+# Documents are rendered as if served from this origin; ".invalid" never resolves (RFC 6761),
+# so even a fetcher bug could not reach a real host under that name.
+DOCUMENT_BASE_URL = "https://documents.invalid/"
+_MEDIA_TYPES = {
+    ".css": "text/css",
+    ".ttf": "font/ttf",
+    ".otf": "font/otf",
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".jpg": "image/jpeg",
+}
+
+
+class BlockedURL(ValueError):
+    """A document asked for something outside the application's static files."""
+
+
+class StaticFilesFetcher(URLFetcher):
+    """Serves ``https://documents.invalid/static/…`` from the static files; refuses the rest."""
+
+    def __init__(self):
+        super().__init__(allowed_protocols=("https",), allow_redirects=False)
+
+    def fetch(self, url, headers=None):
+        path = self.static_path(url)
+        return URLFetcherResponse(
+            url,
+            body=path.read_bytes(),
+            headers={"Content-Type": _MEDIA_TYPES.get(path.suffix, "application/octet-stream")},
+        )
+
+    @staticmethod
+    def static_path(url: str) -> Path:
+        """The static file a URL names; BlockedURL for anything else."""
+        parts = urlsplit(url)
+        prefix = "/" + settings.STATIC_URL.strip("/") + "/"
+        base = urlsplit(DOCUMENT_BASE_URL)
+        if (parts.scheme, parts.netloc) != (base.scheme, base.netloc) or not parts.path.startswith(
+            prefix
+        ):
+            raise BlockedURL(f"blocked: {url[:200]}")
+        relative = unquote(parts.path[len(prefix) :])
+        if not relative or ".." in Path(relative).parts or relative.startswith("/"):
+            raise BlockedURL(f"blocked: {url[:200]}")
+        try:
+            found = finders.find(relative)
+        except SuspiciousFileOperation:
+            raise BlockedURL(f"blocked: {url[:200]}") from None
+        if not found:
+            raise BlockedURL(f"no such static file: {relative[:200]}")
+        return Path(found)
+
+
+def render_pdf(html: str) -> bytes:
+    """Render an HTML document (with ``{% static %}`` links) to PDF bytes."""
+    document = HTML(string=html, base_url=DOCUMENT_BASE_URL, url_fetcher=StaticFilesFetcher())
+    return document.write_pdf()
