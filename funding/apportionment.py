@@ -60,6 +60,7 @@ hand-written pure-Python solvers 0.4 s or more (see ``bench/bench_engine.py``).
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from decimal import Context, Decimal
+from typing import NamedTuple
 
 from ortools.graph.python.min_cost_flow import SimpleMinCostFlow
 
@@ -77,9 +78,12 @@ class Node:
     children: tuple["Node", ...] = ()
 
 
-@dataclass(frozen=True)
-class Figure:
-    """One displayed number: its exact value and the rounded value shown."""
+class Figure(NamedTuple):
+    """One displayed number: its exact value and the rounded value shown.
+
+    A named tuple, not a dataclass: a large table has tens of thousands of them, and a frozen
+    dataclass is several times slower to create.
+    """
 
     exact: Decimal
     value: Decimal

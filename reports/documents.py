@@ -53,7 +53,7 @@ def _numbers_html(total, cells: tuple[Cell, ...], fmt: NumberFormat) -> SafeStri
 
 
 def display_rows(table: CostSharingTable) -> list[DisplayRow]:
-    fmt = NumberFormat()
+    fmt = NumberFormat(places=max(0, -table.unit.as_tuple().exponent))
     rows = [
         DisplayRow(
             css_class="association" if row.is_association else "line",

@@ -108,19 +108,24 @@ def table_xlsx(table: CostSharingTable) -> bytes:
     sheet = workbook.active
     sheet.title = str(table.year)
     number_format = "#,##0" if table.unit >= 1 else "#,##0.00"
-    bold = Font(bold=True)
+    # Named explicitly: a bold font without a name prints in the reader's default serif.
+    bold = Font(name="Calibri", bold=True)
 
     sheet.append([table.strategy.title])
-    sheet["A1"].font = Font(bold=True, size=12)
+    sheet["A1"].font = Font(name="Calibri", bold=True, size=12)
     sheet.append(
         [_("Cost sharing of the associations' activities in %(year)s (EUR)") % {"year": table.year}]
     )
     sheet.append([])
     sheet.append(_header(table))
     header_row = sheet.max_row
-    for cell in sheet[header_row]:
+    for index, cell in enumerate(sheet[header_row]):
         cell.font = bold
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        cell.alignment = Alignment(
+            wrap_text=True, vertical="top", horizontal="right" if index >= 2 else "left"
+        )
+    # Spreadsheets do not grow a row for wrapped text on their own: room for two lines.
+    sheet.row_dimensions[header_row].height = 30
 
     def append(label, line, total, cells, strong):
         sheet.append([label, line, total.value, *[cell.figure.value for cell in cells]])
@@ -141,6 +146,13 @@ def table_xlsx(table: CostSharingTable) -> bytes:
         sheet.append([note])
 
     sheet.freeze_panes = sheet.cell(row=header_row + 1, column=3)
+    # Printed as a clerk expects: landscape A4, one page wide, the header row on every page.
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = f"{header_row}:{header_row}"
     widths = [44, 30, 12] + [16] * len(table.columns)
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width

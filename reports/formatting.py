@@ -13,7 +13,9 @@ from django.utils.formats import get_format, number_format
 class NumberFormat:
     """Formats amounts like ``number_format(value, force_grouping=True)`` in the active language."""
 
-    def __init__(self):
+    def __init__(self, places: int | None = None):
+        # With ``places`` known (the table's unit), the value's own exponent is not inspected.
+        self.places = places
         self.decimal = get_format("DECIMAL_SEPARATOR")
         self.thousand = get_format("THOUSAND_SEPARATOR")
         self.fast = get_format("NUMBER_GROUPING") == 3
@@ -23,5 +25,5 @@ class NumberFormat:
     def __call__(self, value: Decimal) -> str:
         if not self.fast:  # grouping other than by thousands: let Django do it
             return number_format(value, force_grouping=True)
-        places = max(0, -value.as_tuple().exponent)
+        places = self.places if self.places is not None else max(0, -value.as_tuple().exponent)
         return f"{value:,.{places}f}".translate(self.swap)

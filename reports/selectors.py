@@ -5,8 +5,12 @@ every row and column; this module only loads the data (a fixed number of queries
 the number of municipalities, associations or lines) and labels the engine's numbers.
 """
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.utils.translation import gettext as _
 
@@ -24,9 +28,11 @@ class Column:
     share_percent: Decimal
 
 
-@dataclass(frozen=True)
-class Cell:
-    """A municipality's share in a row, with the footnote marker of its in-kind support."""
+class Cell(NamedTuple):
+    """A municipality's share in a row, with the footnote marker of its in-kind support.
+
+    A named tuple because a large table has 58,000 of them (a frozen dataclass is slower).
+    """
 
     figure: Figure
     marker: str = ""
@@ -98,8 +104,30 @@ class CostSharingTable:
         )
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a large table is built.
+
+    A table of 30 municipalities and 1,500 lines creates 200,000 small objects, none in a
+    cycle; the collector kept scanning them and took a third of the time (160 ms of 485).
+    Reference counting still frees everything.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def cost_sharing_table(strategy: FundingStrategy, year: int) -> CostSharingTable:
     """The joint cost-sharing table of a strategy for a year (five queries)."""
+    with collector_paused():
+        return _cost_sharing_table(strategy, year)
+
+
+def _cost_sharing_table(strategy: FundingStrategy, year: int) -> CostSharingTable:
     shares = list(strategy.shares.select_related("municipality").order_by("position", "id"))
     memberships = list(
         strategy.strategy_associations.select_related("association").order_by("position", "id")

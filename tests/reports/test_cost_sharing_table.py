@@ -120,3 +120,17 @@ def test_a_year_without_lines_is_an_empty_table_that_adds_up(demo):
     table = cost_sharing_table(demo, 2027)
     assert table.total.value == 0
     assert all(row.total.value == 0 for row in table.rows)
+
+
+def test_values_are_written_in_the_strategys_unit(demo):
+    in_euros = cost_sharing_table(demo, 2025)
+    assert str(in_euros.total.value) == "194630"
+    assert str(in_euros.rows[2].cells[0].figure.value) == "3413"
+    demo.rounding_unit = "0.01"
+    demo.save()
+    in_cents = cost_sharing_table(demo, 2025)
+    assert str(in_cents.total.value) == "194630.00"
+    assert str(in_cents.rows[2].cells[0].figure.value) == "3412.92"  # exact 3412.9238
+    for row in in_cents.rows:
+        assert sum(cell.figure.value for cell in row.cells) == row.total.value
+        assert all(str(cell.figure.value).split(".")[1].__len__() == 2 for cell in row.cells)

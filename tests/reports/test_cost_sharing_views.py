@@ -213,3 +213,12 @@ def test_a_long_table_repeats_its_header_and_title_on_every_page(demo, persona, 
             assert "OBČINA SEŽANA" in text, number  # the table's header row, repeated
         assert "Strategija financiranja društev" in text, number  # the running title
         assert f"Stran {number}/{len(pdf.pages)}" in text
+
+
+def test_long_rounding_notes_are_cut_with_a_pointer_to_the_json(reader, monkeypatch):
+    monkeypatch.setattr("reports.documents.MAX_ROUNDING_NOTES", 2)
+    html_text = reader.get(PAGE).content.decode()
+    assert "odstopa 9 zneskov" in html_text  # all nine are counted
+    assert html_text.count("(natančno") == 2  # two are listed
+    assert "… in še 7; izvoz JSON navaja vse prilagojene zneske" in html_text
+    assert len(json.loads(reader.get(file_url("json")).content)["adjusted"]) == 9
