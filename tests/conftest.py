@@ -5,6 +5,10 @@ Sežana, an officer of Komen, a council member, a clerk, an outsider (and the su
 """
 
 import io
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -12,6 +16,7 @@ from django.core.management import call_command
 
 from funding.models import FundingStrategy
 
+ROOT = Path(__file__).parents[1]
 DEMO_SLUG = "kras-2025-2029"
 PERSONAS = [
     "admin",
@@ -47,3 +52,28 @@ def persona(demo):
         return get_user_model().objects.get(username=username)
 
     return get
+
+
+@pytest.fixture
+def manage_py(tmp_path):
+    """Run ``manage.py`` in a separate process on a scratch SQLite database, as a user would.
+
+    The process must not touch the test run's database, so it gets one of its own.
+    """
+    env = {
+        **os.environ,
+        "DJANGO_DEBUG": "1",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'scratch.sqlite3'}",
+    }
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    return run

@@ -3,9 +3,6 @@
 import copy
 import io
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -331,23 +328,10 @@ def test_exporting_an_unknown_strategy_fails_with_the_known_ones(demo):
         export("ni-je")
 
 
-def test_the_command_exits_with_status_1_on_a_bad_file(tmp_path):
+def test_the_command_exits_with_status_1_on_a_bad_file(tmp_path, manage_py):
     bad = tmp_path / "bad.json"
     bad.write_text('{"format": "strategy/v2"}', encoding="utf-8")
-    env = {
-        **os.environ,
-        "DJANGO_DEBUG": "1",
-        # A scratch database: this process must not touch the test run's database.
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'scratch.sqlite3'}",
-    }
-    result = subprocess.run(
-        [sys.executable, "manage.py", "import_strategy", str(bad)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = manage_py("import_strategy", str(bad))
     assert result.returncode == 1
     assert "strategy/v2" in result.stderr
 

@@ -68,29 +68,8 @@ def test_bad_arguments_are_refused_with_a_clear_message(demo, args, message):
     assert message in str(raised.value)
 
 
-def test_the_command_exits_with_status_1_and_says_why(tmp_path):
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    root = Path(__file__).parents[2]
-    env = {
-        **os.environ,
-        "DJANGO_DEBUG": "1",
-        # A scratch database: this process must not touch the test run's database.
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'scratch.sqlite3'}",
-    }
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v0"], cwd=root, env=env, check=True, timeout=120
-    )
-    result = subprocess.run(
-        [sys.executable, "manage.py", "cost_sharing_table", "ni-je", "--year", "2025"],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+def test_the_command_exits_with_status_1_and_says_why(manage_py):
+    assert manage_py("migrate", "-v0").returncode == 0
+    result = manage_py("cost_sharing_table", "ni-je", "--year", "2025")
     assert result.returncode == 1
     assert "ni-je" in result.stderr

@@ -1,10 +1,9 @@
 """``python manage.py export_strategy SLUG``: write a strategy as strategy/v1 JSON to stdout."""
 
-from django.core.management.base import BaseCommand, CommandError
-from django.utils.translation import gettext as _
+from django.core.management.base import BaseCommand
 
 from funding.exchange import strategy_json
-from funding.models import FundingStrategy
+from funding.management.lookups import strategy_or_command_error
 
 
 class Command(BaseCommand):
@@ -14,11 +13,5 @@ class Command(BaseCommand):
         parser.add_argument("slug", help="the strategy's slug, e.g. kras-2025-2029")
 
     def handle(self, *args, slug, **options):
-        strategy = FundingStrategy.objects.filter(slug=slug).first()
-        if strategy is None:
-            known = ", ".join(FundingStrategy.objects.values_list("slug", flat=True)) or "—"
-            raise CommandError(
-                _("There is no strategy “%(slug)s”. Known strategies: %(known)s")
-                % {"slug": slug, "known": known}
-            )
+        strategy = strategy_or_command_error(slug)
         self.stdout.write(strategy_json(strategy), ending="")

@@ -6,7 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from funding.models import FundingStrategy
+from funding.management.lookups import strategy_or_command_error
 from reports.documents import FORMATS, render_cost_sharing
 from reports.selectors import cost_sharing_table
 
@@ -22,13 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--output", help="file to write; standard output when omitted")
 
     def handle(self, *args, slug, year, fmt, municipality, output, **options):
-        strategy = FundingStrategy.objects.filter(slug=slug).first()
-        if strategy is None:
-            known = ", ".join(FundingStrategy.objects.values_list("slug", flat=True)) or "—"
-            raise CommandError(
-                _("There is no strategy “%(slug)s”. Known strategies: %(known)s")
-                % {"slug": slug, "known": known}
-            )
+        strategy = strategy_or_command_error(slug)
         if year not in strategy.years:
             raise CommandError(
                 _("The year %(year)s lies outside the strategy's period %(start)s–%(end)s.")

@@ -1,0 +1,18 @@
+"""Argument lookups shared by the management commands."""
+
+from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
+
+from funding.models import FundingStrategy
+
+
+def strategy_or_command_error(slug: str) -> FundingStrategy:
+    """The strategy with this slug, or a CommandError that lists the known ones."""
+    strategy = FundingStrategy.objects.filter(slug=slug).first()
+    if strategy is None:
+        known = ", ".join(FundingStrategy.objects.values_list("slug", flat=True)) or "—"
+        raise CommandError(
+            _("There is no strategy “%(slug)s”. Known strategies: %(known)s")
+            % {"slug": slug, "known": known}
+        )
+    return strategy
