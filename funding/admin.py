@@ -1,14 +1,16 @@
 """Admin for municipalities, strategies, their key, budget lines and items."""
 
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import OuterRef, Subquery
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
+from simple_history.admin import SimpleHistoryAdmin
 
+from funding.forms import OptimisticLockForm
 from funding.models import (
     ONE_HUNDRED,
     BudgetItem,
@@ -23,6 +25,7 @@ from funding.models import (
     decimal_sum,
     money,
 )
+from funding.permissions import editable_strategies, readable_strategies
 
 # Django's own Slovenian catalogue lacks these admin strings; naming them keeps them in ours.
 DJANGO_ADMIN_STRINGS = [gettext_noop("Show counts"), gettext_noop("Hide counts")]
@@ -70,27 +73,110 @@ class ItemsFormSet(BaseInlineFormSet):
             )
 
 
-class StrategyShareInline(admin.TabularInline):
+class StrategyScopedAdmin(admin.ModelAdmin):
+    """Shows only the strategies the user may read; changes only those the user may edit.
+
+    ``strategy_field`` is the lookup from the model to its strategy ("" for the strategy
+    itself). The group permissions still apply first; this narrows them to the user's
+    municipalities (funding.permissions), also for objects reached by guessing a URL.
+    """
+
+    strategy_field = "strategy"
+
+    def _scope(self, queryset, strategies):
+        lookup = f"{self.strategy_field}__in" if self.strategy_field else "pk__in"
+        return queryset.filter(**{lookup: strategies})
+
+    def _strategy_of(self, obj):
+        for name in filter(None, self.strategy_field.split("__")):
+            obj = getattr(obj, name)
+        return obj
+
+    def get_queryset(self, request):
+        return self._scope(super().get_queryset(request), readable_strategies(request.user))
+
+    def has_view_permission(self, request, obj=None):
+        allowed = super().has_view_permission(request, obj)
+        if not allowed or obj is None:
+            return allowed
+        return readable_strategies(request.user).filter(pk=self._strategy_of(obj).pk).exists()
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._may_edit(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._may_edit(request, obj)
+
+    def _may_edit(self, request, obj) -> bool:
+        if obj is None:
+            return True
+        return editable_strategies(request.user).filter(pk=self._strategy_of(obj).pk).exists()
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # New and changed rows may point only at strategies (and their lines) the user edits.
+        if db_field.name == "strategy":
+            kwargs["queryset"] = editable_strategies(request.user)
+        elif db_field.name == "line":
+            kwargs["queryset"] = BudgetLine.objects.filter(
+                strategy__in=editable_strategies(request.user)
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class LockedHistoryAdmin(SimpleHistoryAdmin):
+    """simple-history's admin, with reverting limited to those who may change the object.
+
+    django-simple-history 3.13's history form saves a POST after checking only that the user
+    may *view* the history, so a read-only clerk could revert a budget line.
+    """
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            current = self.get_object(request, object_id)
+            if current is None or not self.has_change_permission(request, current):
+                raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class StrategyInlinePermissions:
+    """Inlines of a strategy page: editable only by those who may edit the strategy."""
+
+    def _may_edit(self, request, obj) -> bool:
+        strategy = getattr(obj, "strategy", obj)
+        return obj is None or editable_strategies(request.user).filter(pk=strategy.pk).exists()
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and self._may_edit(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._may_edit(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._may_edit(request, obj)
+
+
+class StrategyShareInline(StrategyInlinePermissions, admin.TabularInline):
     model = StrategyShare
     formset = KeyFormSet
     extra = 0
     autocomplete_fields = ["municipality"]
 
 
-class StrategyAssociationInline(admin.TabularInline):
+class StrategyAssociationInline(StrategyInlinePermissions, admin.TabularInline):
     model = StrategyAssociation
     extra = 0
     autocomplete_fields = ["association"]
 
 
-class InKindSupportInline(admin.StackedInline):
+class InKindSupportInline(StrategyInlinePermissions, admin.StackedInline):
     model = InKindSupport
     extra = 0
     autocomplete_fields = ["municipality", "association"]
 
 
-class BudgetItemInline(admin.TabularInline):
+class BudgetItemInline(StrategyInlinePermissions, admin.TabularInline):
     model = BudgetItem
+    form = OptimisticLockForm
     formset = ItemsFormSet
     extra = 0
 
@@ -103,7 +189,8 @@ class MunicipalityAdmin(admin.ModelAdmin):
 
 
 @admin.register(FundingStrategy)
-class FundingStrategyAdmin(admin.ModelAdmin):
+class FundingStrategyAdmin(StrategyScopedAdmin):
+    strategy_field = ""
     list_display = ["title", "period", "lead_municipality", "key_total", "tables"]
     readonly_fields = ["tables"]
     list_filter = ["start_year", "lead_municipality"]
@@ -145,7 +232,8 @@ class FundingStrategyAdmin(admin.ModelAdmin):
 
 
 @admin.register(BudgetLine)
-class BudgetLineAdmin(admin.ModelAdmin):
+class BudgetLineAdmin(StrategyScopedAdmin, LockedHistoryAdmin):
+    form = OptimisticLockForm
     list_display = ["association", "year_column", "category", "amount"]
     # Real fields only: Django also orders foreign-key choices elsewhere by this.
     ordering = ["strategy__slug", "year"]
@@ -159,7 +247,8 @@ class BudgetLineAdmin(admin.ModelAdmin):
         # The order of the published table: year, the strategy's association order, category.
         # Annotated here because ModelAdmin.get_queryset orders before subclasses annotate.
         return (
-            BudgetLine.objects.select_related(*self.list_select_related)
+            self._scope(BudgetLine.objects.all(), readable_strategies(request.user))
+            .select_related(*self.list_select_related)
             .annotate(
                 association_position=Subquery(
                     StrategyAssociation.objects.filter(
@@ -178,7 +267,9 @@ class BudgetLineAdmin(admin.ModelAdmin):
 
 
 @admin.register(BudgetItem)
-class BudgetItemAdmin(admin.ModelAdmin):
+class BudgetItemAdmin(StrategyScopedAdmin, LockedHistoryAdmin):
+    strategy_field = "line__strategy"
+    form = OptimisticLockForm
     list_display = ["description", "pay_grade", "share_percent", "amount", "line"]
     list_filter = ["line__strategy", "line__year", "line__association"]
     search_fields = ["description", "line__association__short_name"]
@@ -187,7 +278,7 @@ class BudgetItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(InKindSupport)
-class InKindSupportAdmin(admin.ModelAdmin):
+class InKindSupportAdmin(StrategyScopedAdmin):
     list_display = ["association", "municipality", "address", "strategy"]
     list_filter = ["strategy", "municipality"]
     search_fields = ["description", "address", "association__short_name"]
@@ -195,7 +286,7 @@ class InKindSupportAdmin(admin.ModelAdmin):
 
 
 @admin.register(StrategyShare)
-class StrategyShareAdmin(admin.ModelAdmin):
+class StrategyShareAdmin(StrategyScopedAdmin, LockedHistoryAdmin):
     list_display = ["municipality", "share_percent", "strategy", "position"]
     list_filter = ["strategy"]
     search_fields = ["municipality__name"]

@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 ONE_HUNDRED = Decimal("100.00")
 MIN_SHARE = Decimal("0.01")
@@ -177,6 +178,7 @@ class StrategyShare(models.Model):
     position = models.PositiveSmallIntegerField(
         _("column"), default=0, help_text=_("Column order in the cost-sharing table.")
     )
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["strategy", "position", "id"]
@@ -293,6 +295,15 @@ class BudgetLine(models.Model):
     category = models.CharField(_("category"), max_length=20, choices=BudgetCategory.choices)
     amount = _amount_field(_("amount (EUR)"))
     note = models.TextField(_("note"), blank=True)
+    version = models.PositiveIntegerField(
+        _("version"),
+        default=0,
+        editable=False,
+        help_text=_("Raised by every save, so that a stale form cannot overwrite a newer one."),
+    )
+    # The version is not history: a reverted row takes the current version (simple-history
+    # reads excluded fields from the live row), so the revert form is not refused as stale.
+    history = HistoricalRecords(excluded_fields=["version"])
 
     class Meta:
         ordering = ["strategy", "year", "association", "category"]
@@ -315,6 +326,11 @@ class BudgetLine(models.Model):
 
     def __str__(self):
         return f"{self.association} {self.year}: {self.get_category_display()}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            self.version += 1
+        super().save(*args, **kwargs)
 
     def clean(self):
         errors = {}
@@ -384,6 +400,8 @@ class BudgetItem(models.Model):
         validators=[MinValueValidator(MIN_SHARE), MaxValueValidator(ONE_HUNDRED)],
     )
     amount = _amount_field(_("amount (EUR)"))
+    version = models.PositiveIntegerField(_("version"), default=0, editable=False)
+    history = HistoricalRecords(excluded_fields=["version"])
 
     class Meta:
         ordering = ["line", "position", "id"]
@@ -410,6 +428,11 @@ class BudgetItem(models.Model):
 
     def __str__(self):
         return self.description
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            self.version += 1
+        super().save(*args, **kwargs)
 
 
 class InKindSupport(models.Model):

@@ -16,10 +16,10 @@ from funding.models import (
 from programs.models import Association, Institution, Programme
 
 
-def _save(obj, path: str, exclude: list[str] | None = None) -> None:
-    """Validate and save, turning a validation error into an ExchangeError at ``path``."""
+def _validate(obj, path: str) -> None:
+    """full_clean(), turning a validation error into an ExchangeError at ``path``."""
     try:
-        obj.full_clean(exclude=exclude)
+        obj.full_clean()
     except ValidationError as error:
         problems = [
             f"{path}.{name}: {message}" if name != "__all__" else f"{path}: {message}"
@@ -27,6 +27,11 @@ def _save(obj, path: str, exclude: list[str] | None = None) -> None:
             for message in messages
         ]
         raise ExchangeError(problems) from None
+
+
+def _save(obj, path: str) -> None:
+    """Validate, then save."""
+    _validate(obj, path)
     obj.save()
 
 
@@ -156,7 +161,7 @@ def _write_line(strategy, association, line_doc, path: str) -> None:
             f"{path}.items[{position}]",
         )
     # The items are saved after the line, so the line's rule "items add up" is checked now.
-    _save(line, path)
+    _validate(line, path)
 
 
 def _write_programmes(association, programmes, institutions, path: str) -> None:
