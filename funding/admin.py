@@ -1,16 +1,18 @@
 """Admin for municipalities, strategies, their key, budget lines and items."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import OuterRef, Subquery
 from django.forms.models import BaseInlineFormSet
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from funding.forms import OptimisticLockForm
+from funding.forms import IndexationForm, OptimisticLockForm
 from funding.models import (
     ONE_HUNDRED,
     BudgetItem,
@@ -26,6 +28,7 @@ from funding.models import (
     money,
 )
 from funding.permissions import editable_strategies, readable_strategies
+from funding.services import budget_lines_copy_to_next_year
 
 # Django's own Slovenian catalogue lacks these admin strings; naming them keeps them in ours.
 DJANGO_ADMIN_STRINGS = [gettext_noop("Show counts"), gettext_noop("Hide counts")]
@@ -159,6 +162,10 @@ class StrategyShareInline(StrategyInlinePermissions, admin.TabularInline):
     model = StrategyShare
     formset = KeyFormSet
     extra = 0
+
+    class Media:
+        js = ["js/key-total.js"]
+
     autocomplete_fields = ["municipality"]
 
 
@@ -242,6 +249,72 @@ class BudgetLineAdmin(StrategyScopedAdmin, LockedHistoryAdmin):
     autocomplete_fields = ["strategy", "association"]
     list_select_related = ["association", "strategy"]
     inlines = [BudgetItemInline]
+    actions = ["copy_to_next_year", "open_table", "open_table_pdf"]
+
+    @admin.action(description=_("Copy to the next year with indexation"), permissions=["add"])
+    def copy_to_next_year(self, request, queryset):
+        lines = queryset.filter(strategy__in=editable_strategies(request.user))
+        if lines.count() != queryset.count():
+            self.message_user(
+                request,
+                _("Only lines of strategies you coordinate can be copied; nothing was copied."),
+                messages.ERROR,
+            )
+            return None
+        form = IndexationForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return TemplateResponse(
+                request,
+                "admin/funding/budgetline/copy_to_next_year.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": _("Copy to the next year with indexation"),
+                    "opts": self.model._meta,
+                    "form": form,
+                    "lines": lines.select_related("association"),
+                },
+            )
+        try:
+            copies = budget_lines_copy_to_next_year(
+                lines=lines.select_related("strategy", "association").prefetch_related("items"),
+                percent=form.cleaned_data["percent"],
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                self.message_user(request, message, messages.ERROR)
+            self.message_user(request, _("Nothing was copied."), messages.ERROR)
+            return None
+        self.message_user(
+            request,
+            ngettext(
+                "Copied %(count)d line to the next year.",
+                "Copied %(count)d lines to the next year.",
+                len(copies),
+            )
+            % {"count": len(copies)},
+            messages.SUCCESS,
+        )
+        return None
+
+    @admin.action(description=_("Open the cost-sharing table of the selection"))
+    def open_table(self, request, queryset):
+        return self._table_redirect(request, queryset, "reports:cost-sharing", [])
+
+    @admin.action(description=_("Open the cost-sharing table of the selection as PDF"))
+    def open_table_pdf(self, request, queryset):
+        return self._table_redirect(request, queryset, "reports:cost-sharing-file", ["pdf"])
+
+    def _table_redirect(self, request, queryset, name, extra_args):
+        pairs = set(queryset.values_list("strategy__slug", "year"))
+        if len(pairs) != 1:
+            self.message_user(
+                request,
+                _("Select lines of one strategy and one year to open their table."),
+                messages.WARNING,
+            )
+            return None
+        slug, year = pairs.pop()
+        return redirect(reverse(name, args=[slug, year, *extra_args]))
 
     def get_queryset(self, request):
         # The order of the published table: year, the strategy's association order, category.

@@ -58,3 +58,16 @@ class OptimisticLockForm(forms.ModelForm):
                 else "?",
             },
         )
+
+
+class IndexationForm(forms.Form):
+    """The indexation of the "copy to the next year" action, typed the Slovenian way (2,00)."""
+
+    percent = forms.DecimalField(
+        label=_("Indexation (%)"),
+        max_digits=5,
+        decimal_places=2,
+        initial=2,
+        localize=True,
+        help_text=_("E.g. 2,00 for material costs +2 %, the rule of 2025; 0 copies unchanged."),
+    )

@@ -1,7 +1,11 @@
 """Writes that touch several models of a strategy."""
 
+from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from funding.exchange import ExchangeError, StrategyDoc
 from funding.models import (
@@ -12,6 +16,7 @@ from funding.models import (
     Municipality,
     StrategyAssociation,
     StrategyShare,
+    decimal_sum,
 )
 from programs.models import Association, Institution, Programme
 
@@ -173,3 +178,85 @@ def _write_programmes(association, programmes, institutions, path: str) -> None:
             f"{path}.programmes[{position}]",
         )
         programme.other_funders.set([institutions[short] for short in entry.funders])
+
+
+# Indexation between two years stays within these bounds: a typo such as 20 instead of 2.0
+# is caught by the officer's eye, 200 by this rule.
+MIN_INDEXATION, MAX_INDEXATION = Decimal("-50"), Decimal("100")
+CENT = Decimal("0.01")
+
+
+@transaction.atomic
+def budget_lines_copy_to_next_year(
+    *, lines: Iterable[BudgetLine], percent: Decimal
+) -> list[BudgetLine]:
+    """Copy lines (with their items) to the following year, indexed by ``percent``.
+
+    Each amount becomes amount × (100 + percent) / 100, rounded half-up to the cent; a line
+    with items becomes the sum of its indexed items, so it still adds up. All or nothing: if
+    any line cannot be copied (the next year lies outside the strategy's period, or already
+    has that line), ValidationError lists every such line and nothing is written.
+    """
+    if not MIN_INDEXATION <= percent <= MAX_INDEXATION:
+        raise ValidationError(
+            _("The indexation %(percent)s %% lies outside %(min)s %% to %(max)s %%."),
+            code="indexation_out_of_range",
+            params={"percent": percent, "min": MIN_INDEXATION, "max": MAX_INDEXATION},
+        )
+    lines = list(lines)
+    problems = [problem for line in lines if (problem := _copy_problem(line))]
+    if problems:
+        raise ValidationError(problems)
+    factor = (Decimal(100) + percent) / Decimal(100)
+    copies = []
+    for line in lines:
+        items = list(line.items.all())
+        scaled = [(item.amount * factor).quantize(CENT, ROUND_HALF_UP) for item in items]
+        copy = BudgetLine(
+            strategy=line.strategy,
+            association=line.association,
+            year=line.year + 1,
+            category=line.category,
+            amount=decimal_sum(scaled)
+            if items
+            else (line.amount * factor).quantize(CENT, ROUND_HALF_UP),
+            note=line.note,
+        )
+        copy.full_clean()
+        copy.save()
+        for item, amount in zip(items, scaled, strict=True):
+            BudgetItem.objects.create(
+                line=copy,
+                position=item.position,
+                description=item.description,
+                pay_grade=item.pay_grade,
+                share_percent=item.share_percent,
+                amount=amount,
+            )
+        copies.append(copy)
+    return copies
+
+
+def _copy_problem(line: BudgetLine) -> ValidationError | None:
+    target = line.year + 1
+    if target not in line.strategy.years:
+        return ValidationError(
+            _("%(line)s: %(year)s lies outside the strategy's period %(start)s–%(end)s."),
+            code="year_outside_period",
+            params={
+                "line": line,
+                "year": target,
+                "start": line.strategy.start_year,
+                "end": line.strategy.end_year,
+            },
+        )
+    exists = BudgetLine.objects.filter(
+        strategy=line.strategy, association=line.association, year=target, category=line.category
+    ).exists()
+    if exists:
+        return ValidationError(
+            _("%(line)s: the year %(year)s already has this line."),
+            code="line_exists",
+            params={"line": line, "year": target},
+        )
+    return None
