@@ -10,6 +10,10 @@ import subprocess
 
 import pytest
 
+# Playwright's sync API runs an event loop in the test's thread; Django refuses ORM calls
+# from a thread with a running loop unless told that this is deliberate.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -31,9 +35,8 @@ def chromium_path() -> str | None:
     return None
 
 
-@pytest.fixture
-def chromium(tmp_path):
-    """Run Chromium headless on a URL and return what it printed (e.g. --dump-dom)."""
+def require_chromium() -> str:
+    """Chromium's path; skip (or, when BROWSER_TESTS_REQUIRED=1, fail) without it."""
     path = chromium_path()
     if path is None:
         message = (
@@ -43,6 +46,30 @@ def chromium(tmp_path):
         if os.environ.get("BROWSER_TESTS_REQUIRED") == "1":
             pytest.fail(message + " BROWSER_TESTS_REQUIRED=1 makes this a failure.")
         pytest.skip(message)
+    return path
+
+
+@pytest.fixture
+def page(live_server):
+    """A Playwright page in headless Chromium, and a helper to log a demo user in."""
+    from playwright.sync_api import sync_playwright
+
+    path = require_chromium()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS[1:])
+        context = browser.new_context(
+            accept_downloads=True, viewport={"width": 1300, "height": 900}
+        )
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        yield page
+        browser.close()
+
+
+@pytest.fixture
+def chromium(tmp_path):
+    """Run Chromium headless on a URL and return what it printed (e.g. --dump-dom)."""
+    path = require_chromium()
 
     def run(*args: str) -> str:
         result = subprocess.run(
