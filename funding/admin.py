@@ -10,9 +10,12 @@ from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop, ngettext
+from import_export.admin import ImportExportMixin
+from import_export.formats.base_formats import XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
 from funding.forms import IndexationForm, OptimisticLockForm
+from funding.imports import ImportFileError, SpreadsheetCSV
 from funding.models import (
     ONE_HUNDRED,
     BudgetItem,
@@ -28,6 +31,7 @@ from funding.models import (
     money,
 )
 from funding.permissions import editable_strategies, readable_strategies
+from funding.resources import BudgetItemResource, BudgetLineResource
 from funding.services import budget_lines_copy_to_next_year
 
 # Django's own Slovenian catalogue lacks these admin strings; naming them keeps them in ours.
@@ -141,6 +145,34 @@ class LockedHistoryAdmin(SimpleHistoryAdmin):
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
+class SpreadsheetAdmin(ImportExportMixin):
+    """Import and export of CSV (as Slovenian spreadsheets write it) and XLSX.
+
+    Importing takes the right to change budget lines (and, row by row, to edit the row's
+    strategy: funding.imports); exporting takes the right to view them and writes only the
+    strategies the user may read.
+    """
+
+    formats = [SpreadsheetCSV, XLSX]
+
+    def has_import_permission(self, request):
+        return request.user.has_perm(f"funding.change_{self.model._meta.model_name}")
+
+    def has_export_permission(self, request):
+        return request.user.has_perm(f"funding.view_{self.model._meta.model_name}")
+
+    def get_export_resource_kwargs(self, request, **kwargs):
+        return {**super().get_export_resource_kwargs(request, **kwargs), "user": request.user}
+
+    def add_data_read_fail_error_to_form(self, form, error):
+        # The library shows only the exception's class name; officers need the reason.
+        if isinstance(error, ImportFileError):
+            for message in error.problems:
+                form.add_error("import_file", message)
+        else:
+            super().add_data_read_fail_error_to_form(form, error)
+
+
 class StrategyInlinePermissions:
     """Inlines of a strategy page: editable only by those who may edit the strategy."""
 
@@ -239,8 +271,9 @@ class FundingStrategyAdmin(StrategyScopedAdmin):
 
 
 @admin.register(BudgetLine)
-class BudgetLineAdmin(StrategyScopedAdmin, LockedHistoryAdmin):
+class BudgetLineAdmin(StrategyScopedAdmin, SpreadsheetAdmin, LockedHistoryAdmin):
     form = OptimisticLockForm
+    resource_classes = [BudgetLineResource]
     list_display = ["association", "year_column", "category", "amount"]
     # Real fields only: Django also orders foreign-key choices elsewhere by this.
     ordering = ["strategy__slug", "year"]
@@ -340,9 +373,10 @@ class BudgetLineAdmin(StrategyScopedAdmin, LockedHistoryAdmin):
 
 
 @admin.register(BudgetItem)
-class BudgetItemAdmin(StrategyScopedAdmin, LockedHistoryAdmin):
+class BudgetItemAdmin(StrategyScopedAdmin, SpreadsheetAdmin, LockedHistoryAdmin):
     strategy_field = "line__strategy"
     form = OptimisticLockForm
+    resource_classes = [BudgetItemResource]
     list_display = ["description", "pay_grade", "share_percent", "amount", "line"]
     list_filter = ["line__strategy", "line__year", "line__association"]
     search_fields = ["description", "line__association__short_name"]
