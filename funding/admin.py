@@ -2,6 +2,7 @@
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import OuterRef, Subquery
 from django.forms.models import BaseInlineFormSet
 from django.shortcuts import redirect
@@ -14,7 +15,7 @@ from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
-from funding.forms import IndexationForm, OptimisticLockForm
+from funding.forms import IndexationForm, LocalizedDecimalField, OptimisticLockForm
 from funding.imports import ImportFileError, SpreadsheetCSV
 from funding.models import (
     ONE_HUNDRED,
@@ -33,6 +34,9 @@ from funding.models import (
 from funding.permissions import editable_strategies, readable_strategies
 from funding.resources import BudgetItemResource, BudgetLineResource
 from funding.services import budget_lines_copy_to_next_year
+
+# Amounts and shares are typed as officers write them (1.234,56); see LocalizedDecimalField.
+DECIMALS_AS_TYPED = {models.DecimalField: {"form_class": LocalizedDecimalField}}
 
 # Django's own Slovenian catalogue lacks these admin strings; naming them keeps them in ours.
 DJANGO_ADMIN_STRINGS = [gettext_noop("Show counts"), gettext_noop("Hide counts")]
@@ -89,6 +93,7 @@ class StrategyScopedAdmin(admin.ModelAdmin):
     """
 
     strategy_field = "strategy"
+    formfield_overrides = DECIMALS_AS_TYPED
 
     def _scope(self, queryset, strategies):
         lookup = f"{self.strategy_field}__in" if self.strategy_field else "pk__in"
@@ -175,6 +180,8 @@ class SpreadsheetAdmin(ImportExportMixin):
 
 class StrategyInlinePermissions:
     """Inlines of a strategy page: editable only by those who may edit the strategy."""
+
+    formfield_overrides = DECIMALS_AS_TYPED
 
     def _may_edit(self, request, obj) -> bool:
         strategy = getattr(obj, "strategy", obj)

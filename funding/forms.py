@@ -5,6 +5,60 @@ from django.core.exceptions import ValidationError
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
+from funding.amounts import AmountSyntaxError, parse_amount_text
+
+
+class LocalizedDecimalField(forms.DecimalField):
+    """A decimal typed the way officers type it: 1.234,56, 1234,56 or 1234.56.
+
+    A text input (a number input would depend on the browser's language) showing the value in
+    the interface's format; the reading rule is the importer's (funding.amounts), and every
+    message quotes what was typed.
+    """
+
+    widget = forms.TextInput
+    default_error_messages = {
+        "invalid": _("“%(value)s” is not a number; write it as 1234,56 or 1.234,56."),
+        "ambiguous": _(
+            "“%(value)s” is ambiguous: the three digits after the separator may be thousands "
+            "or decimals; write 1005 or 1005,00."
+        ),
+        "max_decimal_places": _("“%(value)s” has more than %(max)s decimals."),
+        "max_digits": _("“%(value)s” has more than %(max)s digits."),
+        "min_value": _("%(value)s is less than the smallest allowed value, %(limit_value)s."),
+        "max_value": _("%(value)s is more than the largest allowed value, %(limit_value)s."),
+    }
+
+    def __init__(self, **kwargs):
+        kwargs["localize"] = True
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("inputmode", "decimal")
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        typed = str(value)[:40]
+        try:
+            number = parse_amount_text(str(value))
+        except AmountSyntaxError as error:
+            code = "ambiguous" if error.ambiguous else "invalid"
+            raise ValidationError(
+                self.error_messages[code], code=code, params={"value": typed}
+            ) from None
+        # Checked here, not by Django's validator, so that the message quotes what was typed.
+        places = max(0, -number.as_tuple().exponent)
+        if self.decimal_places is not None and places > self.decimal_places:
+            raise ValidationError(
+                self.error_messages["max_decimal_places"],
+                code="max_decimal_places",
+                params={"value": typed, "max": self.decimal_places},
+            )
+        return number
+
+    def validate(self, value):
+        # The parent re-checks finiteness with its own message; to_python already did.
+        forms.Field.validate(self, value)
+
 
 class OptimisticLockForm(forms.ModelForm):
     """Refuses to save over a version someone else saved after this form was opened.
@@ -63,11 +117,10 @@ class OptimisticLockForm(forms.ModelForm):
 class IndexationForm(forms.Form):
     """The indexation of the "copy to the next year" action, typed the Slovenian way (2,00)."""
 
-    percent = forms.DecimalField(
+    percent = LocalizedDecimalField(
         label=_("Indexation (%)"),
         max_digits=5,
         decimal_places=2,
         initial=2,
-        localize=True,
         help_text=_("E.g. 2,00 for material costs +2 %, the rule of 2025; 0 copies unchanged."),
     )

@@ -42,6 +42,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from import_export.formats import base_formats
 
+from funding.amounts import AmountSyntaxError, parse_amount_text
 from funding.models import (
     CATEGORY_EXCHANGE_LABELS,
     MIN_SHARE,
@@ -282,14 +283,6 @@ def parse_year(cell: Cell) -> int:
     return int(text)
 
 
-# Thousands grouped with dots and a decimal comma (1.234,56), or the English way (1,234.56).
-_GROUPED_COMMA_DECIMAL = re.compile(r"\d{1,3}(\.\d{3})+,\d+")
-_GROUPED_DOT_DECIMAL = re.compile(r"\d{1,3}(,\d{3})+\.\d+")
-# Only thousands separators, used more than once (1.234.567): a whole number.
-_GROUPED_WHOLE = re.compile(r"\d{1,3}([.,])\d{3}(\1\d{3})+")
-_ONE_SEPARATOR = re.compile(r"(\d+)[.,](\d+)")
-
-
 def parse_amount(cell: Cell) -> Decimal:
     """An amount in euros: at least 0, at most two decimals, never rounded."""
     value = cell.value
@@ -334,31 +327,18 @@ def _number_cell(cell: Cell, value) -> Decimal:
 
 def _amount_text(cell: Cell, text: str) -> Decimal:
     """Read "1.234,56", "1234,56", "1234.56", "1,234.56", "1.234.567" or "1234"."""
-    sign = ""
-    if text[:1] in ("-", "\u2212"):
-        sign, text = "-", text[1:].strip()
-    if re.fullmatch(r"\d+", text):
-        digits = text
-    elif _GROUPED_COMMA_DECIMAL.fullmatch(text):
-        digits = text.replace(".", "").replace(",", ".")
-    elif _GROUPED_DOT_DECIMAL.fullmatch(text):
-        digits = text.replace(",", "")
-    elif _GROUPED_WHOLE.fullmatch(text):
-        digits = re.sub(r"[.,]", "", text)
-    elif match := _ONE_SEPARATOR.fullmatch(text):
-        decimals = match.group(2)
-        if len(decimals) == 3:
-            raise cell.error(
-                _(
-                    "Line %(line)d, column “%(column)s”: the amount “%(value)s” is ambiguous: "
-                    "the three digits after the separator may be thousands or decimals; write "
-                    "whole euros without a separator (1005) or give two decimals (1005,00)."
-                )
+    try:
+        return parse_amount_text(text)
+    except AmountSyntaxError as error:
+        if not error.ambiguous:
+            raise _not_amount(cell) from None
+        raise cell.error(
+            _(
+                "Line %(line)d, column “%(column)s”: the amount “%(value)s” is ambiguous: "
+                "the three digits after the separator may be thousands or decimals; write "
+                "whole euros without a separator (1005) or give two decimals (1005,00)."
             )
-        digits = f"{match.group(1)}.{decimals}"
-    else:
-        raise _not_amount(cell)
-    return Decimal(sign + digits)
+        ) from None
 
 
 def parse_share(cell: Cell) -> Decimal | None:

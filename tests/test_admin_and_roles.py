@@ -34,8 +34,8 @@ def test_the_strategy_page_shows_key_lines_and_in_kind_support_in_slovenian(demo
     page = client.get(reverse("admin:funding_fundingstrategy_change", args=[demo.pk])).content
     text = page.decode()
     assert "Ključ delitve" in text or "ključ delitve" in text
-    # A number input carries a dot; the browser shows it in the reader's locale.
-    assert 'name="shares-0-share_percent" value="50.78"' in text
+    # Shares and amounts are text inputs in the Slovenian format, whatever the browser.
+    assert 'name="shares-0-share_percent" value="50,78"' in text
     assert "Štorje 26" in text
     lines = client.get(reverse("admin:funding_budgetline_changelist") + "?year=2025").content
     assert "51.438,00" in lines.decode()
@@ -46,7 +46,7 @@ def test_the_budget_line_page_lists_its_positions(demo, persona, client):
     line = BudgetLine.objects.get(association__slug="rk-sezana", category="staff")
     text = client.get(reverse("admin:funding_budgetline_change", args=[line.pk])).content.decode()
     assert "sekretarka območnega združenja" in text
-    assert 'value="24383.00"' in text
+    assert 'value="24.383,00"' in text
 
 
 def test_the_interface_speaks_slovenian_even_to_an_english_browser(demo, persona, client):
@@ -133,3 +133,66 @@ def test_budget_lines_list_in_the_table_order_with_years_unseparated(demo, perso
         ("mdpm-sezana", "staff"),
         ("mdpm-sezana", "programme_material"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("6.800,00", "6800.00"), ("6800,5", "6800.50"), ("6800.50", "6800.50"), ("6800", "6800.00")],
+)
+def test_amounts_are_read_as_officers_type_them(demo, persona, client, typed, stored):
+    client.force_login(persona("koordinator"))
+    line = BudgetLine.objects.get(association__slug="po-moc", category="programme_material")
+    response = client.post(
+        reverse("admin:funding_budgetline_change", args=[line.pk]),
+        {
+            "strategy": demo.pk,
+            "association": line.association_id,
+            "year": 2025,
+            "category": "programme_material",
+            "amount": typed,
+            "note": "",
+            "expected_version": line.version,
+            "items-TOTAL_FORMS": "0",
+            "items-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    line.refresh_from_db()
+    assert str(line.amount) == stored
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("1,005", "„1,005“ je dvoumen"),
+        ("šest", "„šest“ ni število"),
+        ("10,005", "„10,005“ je dvoumen"),
+        ("6800,1234", "„6800,1234“ ima več kot 2 decimalk"),
+        ("-5,00", "je manj od najmanjše dovoljene vrednosti"),
+    ],
+)
+def test_a_bad_amount_is_refused_in_slovenian_quoting_it_and_keeping_it(
+    demo, persona, client, typed, message
+):
+    client.force_login(persona("koordinator"))
+    line = BudgetLine.objects.get(association__slug="po-moc", category="programme_material")
+    response = client.post(
+        reverse("admin:funding_budgetline_change", args=[line.pk]),
+        {
+            "strategy": demo.pk,
+            "association": line.association_id,
+            "year": 2025,
+            "category": "programme_material",
+            "amount": typed,
+            "note": "",
+            "expected_version": line.version,
+            "items-TOTAL_FORMS": "0",
+            "items-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["amount"]
+    assert any(message in error for error in errors), errors
+    assert f'value="{typed}"' in response.content.decode()
+    line.refresh_from_db()
+    assert str(line.amount) == "6721.00"

@@ -41,20 +41,20 @@ def test_the_second_of_two_concurrent_saves_is_refused_and_keeps_its_input(perso
     assert post_line(client, line, "6800.00", opened_at).status_code == 302
 
     client.force_login(persona("koordinator"))
-    with translation.override("en"):
-        refused = post_line(client, line, "6900.00", opened_at)
-        assert refused.status_code == 200
+    refused = post_line(client, line, "6.900,00", opened_at)
+    assert refused.status_code == 200
+    with translation.override("sl"):
         errors = refused.context["adminform"].form.non_field_errors()
-        assert "admin saved “Društvo PO MOČ Sežana 2025" in errors[0]
-        assert "Nothing was saved" in errors[0]
-    assert 'value="6900.00"' in refused.content.decode()  # the officer's input is kept
+        assert "admin je zapis „Društvo PO MOČ Sežana 2025" in errors[0]
+        assert "Nič ni bilo shranjeno" in errors[0]
+    assert 'value="6.900,00"' in refused.content.decode()  # the officer's input is kept
     line.refresh_from_db()
     assert line.amount == Decimal("6800.00")
 
     # Having seen the message, a second save overwrites on purpose.
     form_version = refused.context["adminform"].form["expected_version"].value()
     assert int(form_version) == line.version
-    assert post_line(client, line, "6900.00", form_version).status_code == 302
+    assert post_line(client, line, "6.900,00", form_version).status_code == 302
     line.refresh_from_db()
     assert line.amount == Decimal("6900.00")
 
