@@ -97,7 +97,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # Slovenian first; English for visitors who ask for it.
 LANGUAGE_CODE = "sl"
 LANGUAGES = [("sl", _("Slovenian")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# The project's catalogue first; then Slovenian for the admin screens of django-import-export
+# and django-simple-history, which ship none (locale_vendor/README.md).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_vendor"]
 USE_I18N = True
 TIME_ZONE = "Europe/Ljubljana"
 USE_TZ = True

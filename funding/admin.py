@@ -290,6 +290,20 @@ class BudgetLineAdmin(StrategyScopedAdmin, SpreadsheetAdmin, LockedHistoryAdmin)
     list_select_related = ["association", "strategy"]
     inlines = [BudgetItemInline]
     actions = ["copy_to_next_year", "open_table", "open_table_pdf"]
+    readonly_fields = ["items_sum"]
+    fields = ["strategy", "association", "year", "category", "amount", "items_sum", "note"]
+
+    @admin.display(description=_("sum of the items"))
+    def items_sum(self, line):
+        total = line.items_total() if line.pk else None
+        if total is None:
+            return _("The line has no items; its amount stands on its own.")
+        if total == line.amount:
+            return _("%(total)s EUR, equal to the amount.") % {"total": money(total)}
+        return _("%(total)s EUR: differs from the amount %(amount)s EUR.") % {
+            "total": money(total),
+            "amount": money(line.amount),
+        }
 
     @admin.action(description=_("Copy to the next year with indexation"), permissions=["add"])
     def copy_to_next_year(self, request, queryset):

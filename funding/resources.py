@@ -116,7 +116,13 @@ class PlannedImportResource(resources.ModelResource):
         """Import in one transaction, rolled back on any problem: all or nothing."""
         kwargs["use_transactions"] = True
         kwargs["rollback_on_validation_errors"] = True
-        return super().import_data(dataset, dry_run=dry_run, raise_errors=raise_errors, **kwargs)
+        result = super().import_data(dataset, dry_run=dry_run, raise_errors=raise_errors, **kwargs)
+        if self.plan is not None:
+            # The library numbers data rows from 1; officers and our messages count the
+            # file's lines as a spreadsheet shows them (the header is line 1).
+            for invalid in result.invalid_rows:
+                invalid.number = self.plan.rows[invalid.number - 1].line
+        return result
 
     def before_import(self, dataset, **kwargs):
         user = kwargs.get("user") or self.user

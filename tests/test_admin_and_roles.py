@@ -47,6 +47,7 @@ def test_the_budget_line_page_lists_its_positions(demo, persona, client):
     text = client.get(reverse("admin:funding_budgetline_change", args=[line.pk])).content.decode()
     assert "sekretarka območnega združenja" in text
     assert 'value="24.383,00"' in text
+    assert "51.438,00 EUR, enako znesku." in text  # the sum of its items, shown
 
 
 def test_the_interface_speaks_slovenian_even_to_an_english_browser(demo, persona, client):

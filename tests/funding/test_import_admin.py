@@ -71,3 +71,14 @@ def test_the_export_is_semicolon_csv_of_the_readers_strategies(demo, persona, cl
     rows = list(csv.reader(io.StringIO(text), delimiter=";"))
     assert len(rows) == 1 + 8
     assert any("51438,00" in row for row in rows)
+
+
+def test_the_preview_numbers_bad_rows_by_the_files_lines(demo, persona, client):
+    client.force_login(persona("koordinator"))
+    bad = CSV_2026 + "kras-2025-2029;2031;vezi;Stroški zaposlenih;;1,005\r\n".encode()
+    response = upload(client, bad)
+    invalid = response.context["result"].invalid_rows
+    assert [row.number for row in invalid] == [3]  # header 1, good row 2, bad row 3
+    text = response.content.decode()
+    assert "Vrstica 3, stolpec „leto“" in text
+    assert not BudgetLine.objects.filter(year=2026).exists()

@@ -542,7 +542,8 @@ def test_the_admin_preview_reports_every_bad_row_and_writes_nothing(demo, person
     messages = [m for row in result.invalid_rows for ms in row.error_dict.values() for m in ms]
     assert len(messages) == 4
     assert messages[0].startswith("Line 3, column “leto”: the year 2031")
-    assert [row.number for row in result.invalid_rows] == [2, 3, 5, 6]
+    # Numbered by the file's lines, as the messages are (the header is line 1).
+    assert [row.number for row in result.invalid_rows] == [3, 4, 6, 7]
     assert database_state() == before
 
 

@@ -1,5 +1,6 @@
 """Two officers on one line: the second save is refused. Every change is kept in history."""
 
+import io
 from decimal import Decimal
 
 import pytest
@@ -119,3 +120,33 @@ def test_readers_see_history_but_cannot_revert(persona, client, line):
 
 def test_the_strategy_import_records_history_once_per_line(demo):
     assert all(line.history.count() == 1 for line in BudgetLine.objects.filter(strategy=demo))
+
+
+def test_history_keeps_an_edit_an_import_and_a_revert_in_order(persona, client, line, tmp_path):
+    from django.core.management import call_command
+
+    client.force_login(persona("koordinator"))
+    assert post_line(client, line, "7.000,00", line.version).status_code == 302
+    source = tmp_path / "vrstice.csv"
+    source.write_text(
+        "strategija;leto;društvo;kategorija;opis;znesek\n"
+        f"kras-2025-2029;2025;po-moc;Materialni stroški programa;{line.note};7.100,00\n",
+        encoding="utf-8",
+    )
+    call_command("import_budget_lines", str(source), "--user", "admin", stdout=io.StringIO())
+    line.refresh_from_db()
+    assert line.amount == Decimal("7100.00")
+    created = line.history.earliest("history_date")
+    revert_url = reverse(
+        "admin:funding_budgetline_simple_history", args=[line.pk, created.history_id]
+    )
+    assert post_line_to(client, revert_url, line, "6721.00").status_code == 302
+    records = list(line.history.order_by("history_date", "history_id"))
+    assert [
+        (r.history_type, r.amount, getattr(r.history_user, "username", None)) for r in records
+    ] == [
+        ("+", Decimal("6721.00"), None),  # created by load_demo
+        ("~", Decimal("7000.00"), "koordinator"),
+        ("~", Decimal("7100.00"), "admin"),  # the import, recorded with who ran it
+        ("~", Decimal("6721.00"), "koordinator"),  # the revert
+    ]
