@@ -82,7 +82,9 @@ DATABASES = {
     "default": dj_database_url.config(
         env="DATABASE_URL",
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=60,
+        # Persistent connections pay off in production; in development and tests they outlive
+        # the live server's request threads and keep the test database from being dropped.
+        conn_max_age=0 if DEBUG else 60,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -82,3 +82,23 @@ def chromium(tmp_path):
         return result.stdout
 
     return run
+
+
+@pytest.fixture(scope="session", autouse=True)
+def live_server_sessions_closed(django_db_setup, django_db_blocker):
+    """End the live server's leftover database sessions before the test database is dropped.
+
+    A request thread may still be closing its PostgreSQL connection when the session ends,
+    and PostgreSQL refuses to drop a database that a session is using. Only sessions on the
+    test database are ended.
+    """
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
