@@ -643,6 +643,17 @@ def _plan_rows(dataset, columns, *, user, as_system):
     return header, all_cells, lookups
 
 
+def _rows_to_plan(all_cells, plan: "ImportPlan"):
+    """Each non-blank row with its new RowPlan; blank rows are planned as blank and skipped."""
+    for cells in all_cells:
+        row = RowPlan(cells.line)
+        plan.rows.append(row)
+        if all(is_blank(v) for v in cells.values):
+            row.blank = True
+            continue
+        yield cells, row
+
+
 def plan_line_import(dataset: tablib.Dataset, *, user=None, as_system=False) -> ImportPlan:
     """Check a file of budget lines and say what each row does; nothing is written.
 
@@ -654,12 +665,7 @@ def plan_line_import(dataset: tablib.Dataset, *, user=None, as_system=False) -> 
     items_totals = _items_totals(existing.values())
     plan = ImportPlan(header, [])
     first_line_of: dict[tuple, int] = {}
-    for cells in all_cells:
-        row = RowPlan(cells.line)
-        plan.rows.append(row)
-        if all(is_blank(v) for v in cells.values):
-            row.blank = True
-            continue
+    for cells, row in _rows_to_plan(all_cells, plan):
         key = _read_key(cells, row, lookups)
         amount = _attempt(row, "amount", parse_amount, cells["amount"])
         note = _attempt(row, "note", parse_text, cells["note"]) if cells.has("note") else None
@@ -763,12 +769,7 @@ def plan_item_import(dataset: tablib.Dataset, *, user=None, as_system=False) -> 
     existing_lines = _existing_lines(lookups)
     plan = ImportPlan(header, [])
     rows_by_line: dict[int, list[tuple[RowPlan, _Cells]]] = {}
-    for cells in all_cells:
-        row = RowPlan(cells.line)
-        plan.rows.append(row)
-        if all(is_blank(v) for v in cells.values):
-            row.blank = True
-            continue
+    for cells, row in _rows_to_plan(all_cells, plan):
         key = _read_key(cells, row, lookups)
         values = _item_values(cells, row)
         if key is None:

@@ -143,20 +143,7 @@ def test_budget_lines_list_in_the_table_order_with_years_unseparated(demo, perso
 def test_amounts_are_read_as_officers_type_them(demo, persona, client, typed, stored):
     client.force_login(persona("koordinator"))
     line = BudgetLine.objects.get(association__slug="po-moc", category="programme_material")
-    response = client.post(
-        reverse("admin:funding_budgetline_change", args=[line.pk]),
-        {
-            "strategy": demo.pk,
-            "association": line.association_id,
-            "year": 2025,
-            "category": "programme_material",
-            "amount": typed,
-            "note": "",
-            "expected_version": line.version,
-            "items-TOTAL_FORMS": "0",
-            "items-INITIAL_FORMS": "0",
-        },
-    )
+    response = post_amount(client, line, typed)
     assert response.status_code == 302
     line.refresh_from_db()
     assert str(line.amount) == stored
@@ -177,13 +164,24 @@ def test_a_bad_amount_is_refused_in_slovenian_quoting_it_and_keeping_it(
 ):
     client.force_login(persona("koordinator"))
     line = BudgetLine.objects.get(association__slug="po-moc", category="programme_material")
-    response = client.post(
+    response = post_amount(client, line, typed)
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["amount"]
+    assert any(message in error for error in errors), errors
+    assert f'value="{typed}"' in response.content.decode()
+    line.refresh_from_db()
+    assert str(line.amount) == "6721.00"
+
+
+def post_amount(client, line, typed):
+    """Save a budget line's change form with an amount typed as given."""
+    return client.post(
         reverse("admin:funding_budgetline_change", args=[line.pk]),
         {
-            "strategy": demo.pk,
+            "strategy": line.strategy_id,
             "association": line.association_id,
-            "year": 2025,
-            "category": "programme_material",
+            "year": line.year,
+            "category": line.category,
             "amount": typed,
             "note": "",
             "expected_version": line.version,
@@ -191,9 +189,3 @@ def test_a_bad_amount_is_refused_in_slovenian_quoting_it_and_keeping_it(
             "items-INITIAL_FORMS": "0",
         },
     )
-    assert response.status_code == 200
-    errors = response.context["adminform"].form.errors["amount"]
-    assert any(message in error for error in errors), errors
-    assert f'value="{typed}"' in response.content.decode()
-    line.refresh_from_db()
-    assert str(line.amount) == "6721.00"

@@ -20,20 +20,9 @@ def line(demo):
 
 
 def post_line(client, line, amount, expected_version):
-    return client.post(
-        reverse("admin:funding_budgetline_change", args=[line.pk]),
-        {
-            "strategy": line.strategy_id,
-            "association": line.association_id,
-            "year": line.year,
-            "category": line.category,
-            "amount": amount,
-            "note": line.note,
-            "expected_version": expected_version,
-            "items-TOTAL_FORMS": "0",
-            "items-INITIAL_FORMS": "0",
-        },
-    )
+    """Save the line's change form with a new amount, as opened at ``expected_version``."""
+    url = reverse("admin:funding_budgetline_change", args=[line.pk])
+    return post_line_to(client, url, line, amount, expected_version)
 
 
 def test_the_second_of_two_concurrent_saves_is_refused_and_keeps_its_input(persona, client, line):
@@ -86,7 +75,8 @@ def test_a_change_is_kept_with_who_when_old_and_new_and_can_be_reverted(persona,
     assert line.history.count() == 3  # created, changed, reverted
 
 
-def post_line_to(client, target, line, amount):
+def post_line_to(client, target, line, amount, expected_version=None):
+    """Post the line's form (change or history form) with a new amount."""
     return client.post(
         target,
         {
@@ -96,7 +86,7 @@ def post_line_to(client, target, line, amount):
             "category": line.category,
             "amount": amount,
             "note": line.note,
-            "expected_version": line.version,
+            "expected_version": line.version if expected_version is None else expected_version,
             "items-TOTAL_FORMS": "0",
             "items-INITIAL_FORMS": "0",
         },
