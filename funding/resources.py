@@ -13,6 +13,7 @@ Who exports: ``user`` again; an export holds only the strategies the user may re
 """
 
 import functools
+from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
 from django.db import connections, router
@@ -109,8 +110,11 @@ class PlannedImportResource(resources.ModelResource):
 
     # --- import ---------------------------------------------------------------------------
 
+    # The function that checks a whole file and plans its rows (funding.imports).
+    planner: Callable[..., ImportPlan]
+
     def make_plan(self, dataset, *, user, as_system) -> ImportPlan:
-        raise NotImplementedError
+        return type(self).planner(dataset, user=user, as_system=as_system)
 
     def import_data(self, dataset, dry_run=False, raise_errors=False, **kwargs):
         """Import in one transaction, rolled back on any problem: all or nothing."""
@@ -294,8 +298,7 @@ class BudgetLineResource(PlannedImportResource):
         report_skipped = True
         clean_model_instances = False  # the plan checks every rule of BudgetLine.clean
 
-    def make_plan(self, dataset, *, user, as_system):
-        return plan_line_import(dataset, user=user, as_system=as_system)
+    planner = plan_line_import
 
     def get_bulk_update_fields(self):
         return ["amount", "note"]
@@ -365,8 +368,7 @@ class BudgetItemResource(PlannedImportResource):
         super().__init__(*args, **kwargs)
         self.removed_items = 0
 
-    def make_plan(self, dataset, *, user, as_system):
-        return plan_item_import(dataset, user=user, as_system=as_system)
+    planner = plan_item_import
 
     def get_bulk_update_fields(self):
         return ["position", "description", "pay_grade", "share_percent", "amount"]
