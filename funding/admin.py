@@ -19,12 +19,16 @@ from funding.forms import IndexationForm, LocalizedDecimalField, OptimisticLockF
 from funding.imports import ImportFileError, SpreadsheetCSV
 from funding.models import (
     ONE_HUNDRED,
+    Allocation,
     BudgetItem,
     BudgetLine,
     FundingStrategy,
     InKindSupport,
     Membership,
+    MunicipalBudgetItem,
     Municipality,
+    Reallocation,
+    StatedRealisation,
     StrategyAssociation,
     StrategyShare,
     category_order,
@@ -32,6 +36,7 @@ from funding.models import (
     money,
 )
 from funding.permissions import editable_strategies, readable_strategies
+from funding.realisation import item_realisation
 from funding.resources import BudgetItemResource, BudgetLineResource
 from funding.services import budget_lines_copy_to_next_year
 
@@ -427,3 +432,100 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["municipality"]
     search_fields = ["user__username", "municipality__name"]
     autocomplete_fields = ["municipality"]
+
+
+class MunicipalityScopedAdmin(admin.ModelAdmin):
+    """A municipality's own data: only members of that municipality see and change it."""
+
+    municipality_field = "municipality"
+    formfield_overrides = DECIMALS_AS_TYPED
+
+    def _mine(self, request):
+        return Municipality.objects.filter(memberships__user=request.user)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(**{f"{self.municipality_field}__in": self._mine(request)})
+
+    def _owned(self, request, obj) -> bool:
+        if obj is None or request.user.is_superuser:
+            return True
+        municipality = obj
+        for name in self.municipality_field.split("__"):
+            municipality = getattr(municipality, name)
+        return self._mine(request).filter(pk=municipality.pk).exists()
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) and self._owned(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._owned(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._owned(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # New rows may belong only to the user's own municipalities and their items.
+        if not request.user.is_superuser:
+            if db_field.name == "municipality":
+                kwargs["queryset"] = self._mine(request)
+            elif db_field.related_model is MunicipalBudgetItem:
+                kwargs["queryset"] = MunicipalBudgetItem.objects.filter(
+                    municipality__in=self._mine(request)
+                )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class AllocationInline(admin.TabularInline):
+    model = Allocation
+    extra = 0
+    fields = ["position", "recipient", "programme", "planned_amount", "realised_amount"]
+    formfield_overrides = DECIMALS_AS_TYPED
+
+
+class ReallocationInline(admin.TabularInline):
+    model = Reallocation
+    fk_name = "source"
+    extra = 0
+    formfield_overrides = DECIMALS_AS_TYPED
+
+
+@admin.register(MunicipalBudgetItem)
+class MunicipalBudgetItemAdmin(MunicipalityScopedAdmin):
+    list_display = ["name", "municipality", "year_column", "adopted_amount", "realisation"]
+    list_filter = ["municipality", "year"]
+    search_fields = ["name", "code", "allocations__recipient"]
+    readonly_fields = ["realisation_check"]
+    inlines = [AllocationInline, ReallocationInline]
+
+    @admin.display(description=_("year"), ordering="year")
+    def year_column(self, item):
+        return str(item.year)
+
+    @admin.display(description=_("realisation (EUR)"))
+    def realisation(self, item):
+        return money(item_realisation(item).total)
+
+    @admin.display(description=_("realisation, computed"))
+    def realisation_check(self, item):
+        if not item.pk:
+            return "—"
+        result = item_realisation(item)
+        lines = [
+            _("Spent %(spent)s EUR + reallocated %(moved)s EUR = %(total)s EUR.")
+            % {
+                "spent": money(result.spent),
+                "moved": money(result.reallocated_out),
+                "total": money(result.total),
+            },
+            *[f"⚠ {warning}" for warning in result.warnings],
+        ]
+        return format_html_join("", "<p>{}</p>", ((line,) for line in lines))
+
+
+@admin.register(StatedRealisation)
+class StatedRealisationAdmin(MunicipalityScopedAdmin):
+    municipality_field = "item__municipality"
+    list_display = ["item", "spent", "reallocated", "total"]

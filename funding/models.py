@@ -493,3 +493,186 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} @ {self.municipality}"
+
+
+class MunicipalBudgetItem(models.Model):
+    """A municipality's budget item (proračunska postavka) in one year."""
+
+    municipality = models.ForeignKey(
+        Municipality,
+        verbose_name=_("municipality"),
+        on_delete=models.PROTECT,
+        related_name="budget_items",
+    )
+    year = models.PositiveSmallIntegerField(
+        _("year"), validators=[MinValueValidator(FIRST_YEAR), MaxValueValidator(LAST_YEAR)]
+    )
+    code = models.CharField(_("code"), max_length=30, blank=True)
+    name = models.CharField(_("name"), max_length=300)
+    adopted_amount = models.DecimalField(
+        _("adopted amount (EUR)"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.00"))],
+        help_text=_("Empty when the source does not state it."),
+    )
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["municipality", "year", "code", "name"]
+        verbose_name = _("municipal budget item")
+        verbose_name_plural = _("municipal budget items")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "year", "name"],
+                name="one_budget_item_name_per_municipality_and_year",
+            ),
+            models.CheckConstraint(
+                condition=Q(adopted_amount__isnull=True) | Q(adopted_amount__gte=0),
+                name="budget_item_adopted_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.municipality.short_name}, {self.year})"
+
+
+class Allocation(models.Model):
+    """Money of a budget item given to a programme, association or project, planned and spent."""
+
+    item = models.ForeignKey(
+        MunicipalBudgetItem,
+        verbose_name=_("budget item"),
+        on_delete=models.CASCADE,
+        related_name="allocations",
+    )
+    recipient = models.CharField(_("recipient"), max_length=300)
+    programme = models.ForeignKey(
+        "programs.Programme",
+        verbose_name=_("programme"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+    )
+    planned_amount = models.DecimalField(
+        _("planned (EUR)"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.00"))],
+    )
+    realised_amount = _amount_field(_("realised (EUR)"))
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["item", "position", "id"]
+        verbose_name = _("allocation")
+        verbose_name_plural = _("allocations")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(realised_amount__gte=0), name="allocation_realised_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return self.recipient
+
+    def clean(self):
+        item = self.item if self.item_id else None
+        if item is None or item.adopted_amount is None or self.realised_amount is None:
+            return
+        others = item.allocations.exclude(pk=self.pk).values_list("realised_amount", flat=True)
+        spent = decimal_sum([*others, self.realised_amount])
+        moved_in = decimal_sum(item.reallocations_in.values_list("amount", flat=True))
+        moved_out = decimal_sum(item.reallocations_out.values_list("amount", flat=True))
+        available = item.adopted_amount + moved_in - moved_out
+        if spent > available:
+            raise ValidationError(
+                {
+                    "realised_amount": ValidationError(
+                        _(
+                            "With %(amount)s EUR the item's spending would be %(spent)s EUR, "
+                            "more than the %(available)s EUR available (adopted %(adopted)s EUR "
+                            "plus or minus reallocations). Record a reallocation first."
+                        ),
+                        code="above_available",
+                        params={
+                            "amount": money(self.realised_amount),
+                            "spent": money(spent),
+                            "available": money(available),
+                            "adopted": money(item.adopted_amount),
+                        },
+                    )
+                }
+            )
+
+
+class Reallocation(models.Model):
+    """Money moved from one budget item to another (prerazporeditev)."""
+
+    source = models.ForeignKey(
+        MunicipalBudgetItem,
+        verbose_name=_("from budget item"),
+        on_delete=models.CASCADE,
+        related_name="reallocations_out",
+    )
+    target = models.ForeignKey(
+        MunicipalBudgetItem,
+        verbose_name=_("to budget item"),
+        on_delete=models.PROTECT,
+        related_name="reallocations_in",
+    )
+    amount = _amount_field(_("amount (EUR)"))
+    date = models.DateField(_("date"), null=True, blank=True)
+    reason = models.TextField(_("reason"))
+
+    class Meta:
+        ordering = ["source", "date", "id"]
+        verbose_name = _("reallocation")
+        verbose_name_plural = _("reallocations")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="reallocation_amount_positive"),
+            models.CheckConstraint(
+                condition=~Q(source=models.F("target")), name="reallocation_between_two_items"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.source.name} → {self.target.name}: {self.amount}"
+
+    @property
+    def reason_label(self) -> str:
+        """How a realisation table names the reallocated money."""
+        return _("%(target)s (reallocation)") % {"target": self.target.name}
+
+
+class StatedRealisation(models.Model):
+    """The realisation of a budget item as a report states it, to be checked against the data.
+
+    Reports are typed by hand; the product computes every total itself and shows where a
+    stated figure disagrees (e.g. Velenje 2024: "25.883,79 EUR + 4.566,00 EUR
+    prerazporeditve, skupaj: 30.383,79 EUR", where the reallocation was 4,500.00).
+    """
+
+    item = models.OneToOneField(
+        MunicipalBudgetItem,
+        verbose_name=_("budget item"),
+        on_delete=models.CASCADE,
+        related_name="stated_realisation",
+    )
+    spent = models.DecimalField(_("stated spending (EUR)"), max_digits=14, decimal_places=2)
+    reallocated = models.DecimalField(
+        _("stated reallocations (EUR)"), max_digits=14, decimal_places=2
+    )
+    total = models.DecimalField(_("stated total (EUR)"), max_digits=14, decimal_places=2)
+    source = models.TextField(_("where it is stated"), blank=True)
+
+    class Meta:
+        verbose_name = _("stated realisation")
+        verbose_name_plural = _("stated realisations")
+
+    def __str__(self):
+        return str(self.item)

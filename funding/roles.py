@@ -26,6 +26,12 @@ _REGISTER_MODELS = [
     "programs.programme",
     "programs.institution",
 ]
+_MUNICIPAL_MODELS = [
+    "funding.municipalbudgetitem",
+    "funding.allocation",
+    "funding.reallocation",
+    "funding.statedrealisation",
+]
 _ALL = ("view", "add", "change", "delete")
 
 ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -33,9 +39,15 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         **dict.fromkeys(_STRATEGY_MODELS, _ALL),
         **dict.fromkeys(_REGISTER_MODELS, ("view", "add", "change")),
     },
-    OFFICER: dict.fromkeys(_STRATEGY_MODELS + _REGISTER_MODELS, ("view",)),
-    COUNCIL_MEMBER: dict.fromkeys(_STRATEGY_MODELS + _REGISTER_MODELS, ("view",)),
-    CLERK: dict.fromkeys(_STRATEGY_MODELS + _REGISTER_MODELS, ("view",)),
+    # Officers edit their own municipality's budget items (scoped in the admin by membership).
+    OFFICER: {
+        **dict.fromkeys(_STRATEGY_MODELS + _REGISTER_MODELS, ("view",)),
+        **dict.fromkeys(_MUNICIPAL_MODELS, _ALL),
+    },
+    COUNCIL_MEMBER: dict.fromkeys(
+        _STRATEGY_MODELS + _REGISTER_MODELS + _MUNICIPAL_MODELS, ("view",)
+    ),
+    CLERK: dict.fromkeys(_STRATEGY_MODELS + _REGISTER_MODELS + _MUNICIPAL_MODELS, ("view",)),
 }
 
 

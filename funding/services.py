@@ -9,11 +9,15 @@ from django.utils.translation import gettext as _
 
 from funding.exchange import ExchangeError, StrategyDoc
 from funding.models import (
+    Allocation,
     BudgetItem,
     BudgetLine,
     FundingStrategy,
     InKindSupport,
+    MunicipalBudgetItem,
     Municipality,
+    Reallocation,
+    StatedRealisation,
     StrategyAssociation,
     StrategyShare,
     decimal_sum,
@@ -260,3 +264,60 @@ def _copy_problem(line: BudgetLine) -> ValidationError | None:
             params={"line": line, "year": target},
         )
     return None
+
+
+@transaction.atomic
+def budget_items_load(*, document: dict) -> list[MunicipalBudgetItem]:
+    """Create or replace a municipality's budget items of a year from a demo document.
+
+    The document names the municipality, the year, the items with their allocations (recipient
+    and realised amount) and what a report states, and the reallocations between the items.
+    Loading it again replaces the items' allocations and reallocations, duplicating nothing.
+    """
+    place = document["municipality"]
+    municipality, _created = Municipality.objects.update_or_create(
+        slug=place["slug"], defaults={"name": place["name"], "short_name": place["short_name"]}
+    )
+    items = {}
+    for entry in document["items"]:
+        adopted = entry.get("adopted_amount")
+        item, _created = MunicipalBudgetItem.objects.update_or_create(
+            municipality=municipality,
+            year=document["year"],
+            name=entry["name"],
+            defaults={
+                "adopted_amount": Decimal(adopted) if adopted is not None else None,
+                "note": entry.get("note", ""),
+            },
+        )
+        item.allocations.all().delete()
+        item.reallocations_out.all().delete()
+        for position, (recipient, realised) in enumerate(entry["allocations"]):
+            allocation = Allocation(
+                item=item,
+                recipient=recipient,
+                realised_amount=Decimal(realised),
+                position=position,
+            )
+            allocation.full_clean()
+            allocation.save()
+        StatedRealisation.objects.filter(item=item).delete()
+        if stated := entry.get("stated"):
+            StatedRealisation.objects.create(
+                item=item,
+                spent=Decimal(stated["spent"]),
+                reallocated=Decimal(stated["reallocated"]),
+                total=Decimal(stated["total"]),
+                source=stated.get("source", ""),
+            )
+        items[item.name] = item
+    for move in document.get("reallocations", []):
+        reallocation = Reallocation(
+            source=items[move["from"]],
+            target=items[move["to"]],
+            amount=Decimal(move["amount"]),
+            reason=move["reason"],
+        )
+        reallocation.full_clean()
+        reallocation.save()
+    return list(items.values())

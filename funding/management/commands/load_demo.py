@@ -5,6 +5,8 @@ users' passwords, so nothing is duplicated. Refused when debug is off, because t
 have published passwords.
 """
 
+import json
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -14,9 +16,10 @@ from django.utils.translation import gettext as _
 from funding.exchange import parse_strategy_document
 from funding.models import Membership, Municipality
 from funding.roles import CLERK, COORDINATOR, COUNCIL_MEMBER, OFFICER, roles_ensure
-from funding.services import strategy_import
+from funding.services import budget_items_load, strategy_import
 
 DEMO_FILE = settings.BASE_DIR / "fixtures" / "kras-2025-2029.json"
+VELENJE_FILE = settings.BASE_DIR / "fixtures" / "velenje-las-2024.json"
 DEMO_PASSWORD = "demo"
 
 # username, role (None: no group), municipality slugs, superuser
@@ -46,6 +49,7 @@ class Command(BaseCommand):
             strategy = strategy_import(
                 document=parse_strategy_document(DEMO_FILE.read_text(encoding="utf-8"))
             )
+            budget_items_load(document=json.loads(VELENJE_FILE.read_text(encoding="utf-8")))
             groups = roles_ensure()
             for username, role, municipalities, superuser in DEMO_USERS:
                 self._ensure_user(username, groups.get(role), municipalities, superuser)
