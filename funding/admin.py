@@ -89,6 +89,13 @@ class ItemsFormSet(BaseInlineFormSet):
             )
 
 
+def follow(obj, path: str):
+    """The object reached from ``obj`` by a lookup path such as "line__strategy"."""
+    for name in filter(None, path.split("__")):
+        obj = getattr(obj, name)
+    return obj
+
+
 class StrategyScopedAdmin(admin.ModelAdmin):
     """Shows only the strategies the user may read; changes only those the user may edit.
 
@@ -105,9 +112,7 @@ class StrategyScopedAdmin(admin.ModelAdmin):
         return queryset.filter(**{lookup: strategies})
 
     def _strategy_of(self, obj):
-        for name in filter(None, self.strategy_field.split("__")):
-            obj = getattr(obj, name)
-        return obj
+        return follow(obj, self.strategy_field)
 
     def get_queryset(self, request):
         return self._scope(super().get_queryset(request), readable_strategies(request.user))
@@ -452,9 +457,7 @@ class MunicipalityScopedAdmin(admin.ModelAdmin):
     def _owned(self, request, obj) -> bool:
         if obj is None or request.user.is_superuser:
             return True
-        municipality = obj
-        for name in self.municipality_field.split("__"):
-            municipality = getattr(municipality, name)
+        municipality = follow(obj, self.municipality_field)
         return self._mine(request).filter(pk=municipality.pk).exists()
 
     def has_view_permission(self, request, obj=None):
@@ -499,6 +502,15 @@ class MunicipalBudgetItemAdmin(MunicipalityScopedAdmin):
     search_fields = ["name", "code", "allocations__recipient"]
     readonly_fields = ["realisation_check"]
     inlines = [AllocationInline, ReallocationInline]
+
+    def get_queryset(self, request):
+        # The realisation column needs each item's allocations and reallocations.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("municipality", "stated_realisation")
+            .prefetch_related("allocations", "reallocations_out__target", "reallocations_in")
+        )
 
     @admin.display(description=_("year"), ordering="year")
     def year_column(self, item):

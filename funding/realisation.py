@@ -28,7 +28,6 @@ class Realisation:
     spent: Decimal
     reallocated_out: Decimal
     reallocated_in: Decimal
-    warnings: tuple[str, ...]
 
     @property
     def total(self) -> Decimal:
@@ -42,20 +41,29 @@ class Realisation:
             return None
         return self.item.adopted_amount + self.reallocated_in - self.reallocated_out
 
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Every stated figure that disagrees with the computed ones, and overspending."""
+        return _warnings(self)
+
 
 def item_realisation(item: MunicipalBudgetItem) -> Realisation:
-    """The item's realisation table with its sum, and every disagreement with stated figures."""
+    """The item's realisation table with its sum.
+
+    Related rows are read with ``.all()``, so a list that prefetches ``allocations``,
+    ``reallocations_out__target`` and ``reallocations_in`` costs no query per item.
+    """
     allocations = list(item.allocations.all())
-    out = list(item.reallocations_out.select_related("target"))
-    spent = decimal_sum(a.realised_amount for a in allocations)
-    reallocated_out = decimal_sum(r.amount for r in out)
-    reallocated_in = decimal_sum(item.reallocations_in.values_list("amount", flat=True))
+    out = list(item.reallocations_out.all())
     rows = [RealisationRow(a.recipient, a.realised_amount) for a in allocations]
     rows += [RealisationRow(r.reason_label, r.amount, reallocated=True) for r in out]
     rows.sort(key=lambda row: -row.amount)  # as reports list them: largest first
-    realisation = Realisation(item, tuple(rows), spent, reallocated_out, reallocated_in, ())
     return Realisation(
-        item, tuple(rows), spent, reallocated_out, reallocated_in, _warnings(realisation)
+        item=item,
+        rows=tuple(rows),
+        spent=decimal_sum(a.realised_amount for a in allocations),
+        reallocated_out=decimal_sum(r.amount for r in out),
+        reallocated_in=decimal_sum(r.amount for r in item.reallocations_in.all()),
     )
 
 

@@ -98,3 +98,22 @@ def test_an_officer_sees_and_edits_only_its_municipalitys_items(
     assert list(listing.context["cl"].queryset) == []
     guessed = client.get(reverse("admin:funding_municipalbudgetitem_change", args=[las.pk]))
     assert guessed.status_code == 302  # as if it did not exist
+
+
+def test_the_budget_item_list_costs_no_query_per_item(client, persona, las):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(persona("admin"))
+    url = reverse("admin:funding_municipalbudgetitem_changelist")
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for year in range(2025, 2030):  # five more items, each with an allocation
+        item = MunicipalBudgetItem.objects.create(
+            municipality=las.municipality, year=year, name=las.name
+        )
+        Allocation.objects.create(item=item, recipient="x", realised_amount=Decimal("1"))
+    with CaptureQueriesContext(connection) as more:
+        response = client.get(url)
+    assert response.status_code == 200
+    assert len(more) == len(few)
