@@ -32,22 +32,37 @@ _MUNICIPAL_MODELS = [
     "funding.reallocation",
     "funding.statedrealisation",
 ]
+# Annual reports and what hangs off them; the admin edits the children through inlines.
+_REPORT_MODELS = [
+    "programs.project",
+    "programs.annualreport",
+    "programs.reportsection",
+    "programs.reportfunding",
+    "programs.indicator",
+    "programs.reportsignatory",
+    "programs.councilsubmission",
+    "programs.submissionsignatory",
+]
 _ALL = ("view", "add", "change", "delete")
 
 ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     COORDINATOR: {
         **dict.fromkeys(_STRATEGY_MODELS, _ALL),
         **dict.fromkeys(_REGISTER_MODELS, ("view", "add", "change")),
+        **dict.fromkeys(_REPORT_MODELS, ("view", "add", "change")),
     },
     # Officers edit their own municipality's budget items (scoped in the admin by membership).
     OFFICER: {
         **dict.fromkeys(_STRATEGY_MODELS + _REGISTER_MODELS, ("view",)),
-        **dict.fromkeys(_MUNICIPAL_MODELS, _ALL),
+        **dict.fromkeys(_MUNICIPAL_MODELS + _REPORT_MODELS, _ALL),
     },
+    # Readers: they see reports once published (programs.permissions).
     COUNCIL_MEMBER: dict.fromkeys(
-        _STRATEGY_MODELS + _REGISTER_MODELS + _MUNICIPAL_MODELS, ("view",)
+        _STRATEGY_MODELS + _REGISTER_MODELS + _MUNICIPAL_MODELS + _REPORT_MODELS, ("view",)
     ),
-    CLERK: dict.fromkeys(_STRATEGY_MODELS + _REGISTER_MODELS + _MUNICIPAL_MODELS, ("view",)),
+    CLERK: dict.fromkeys(
+        _STRATEGY_MODELS + _REGISTER_MODELS + _MUNICIPAL_MODELS + _REPORT_MODELS, ("view",)
+    ),
 }
 
 

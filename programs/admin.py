@@ -1,8 +1,30 @@
-"""Admin for associations, their programmes and funding institutions."""
+"""Admin for associations, programmes, projects, annual reports and council submissions."""
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from programs.models import Association, Institution, Programme
+from funding.admin import DECIMALS_AS_TYPED
+from funding.models import MunicipalBudgetItem, Municipality
+from programs.models import (
+    AnnualReport,
+    Association,
+    CouncilSubmission,
+    Indicator,
+    Institution,
+    Programme,
+    Project,
+    ReportFunding,
+    ReportSection,
+    ReportSignatory,
+    SubmissionSignatory,
+)
+from programs.permissions import editable_reports, readable_reports
+from programs.services import council_submission_create, report_advance
 
 
 class ProgrammeInline(admin.StackedInline):
@@ -12,6 +34,7 @@ class ProgrammeInline(admin.StackedInline):
     fields = [
         ("name", "kind"),
         "description",
+        ("start_year", "end_year"),
         ("verified_until", "ministry_funding_period"),
         "target_groups",
         "locations",
@@ -31,7 +54,7 @@ class AssociationAdmin(admin.ModelAdmin):
 
 @admin.register(Programme)
 class ProgrammeAdmin(admin.ModelAdmin):
-    list_display = ["name", "association", "kind", "verified_until", "cofunded_by_strategy"]
+    list_display = ["name", "association", "kind", "start_year", "end_year", "cofunded_by_strategy"]
     list_filter = ["kind", "cofunded_by_strategy", "association"]
     search_fields = ["name", "description", "association__short_name"]
     autocomplete_fields = ["association"]
@@ -42,3 +65,323 @@ class ProgrammeAdmin(admin.ModelAdmin):
 class InstitutionAdmin(admin.ModelAdmin):
     list_display = ["short_name", "name"]
     search_fields = ["short_name", "name"]
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["name", "association", "start_date", "end_date", "lead_partner"]
+    list_filter = ["association"]
+    search_fields = ["name", "description", "partners__short_name", "partners__name"]
+    autocomplete_fields = ["association", "lead_partner"]
+    filter_horizontal = ["partners", "funders"]
+    date_hierarchy = "start_date"
+
+
+def _my_municipalities(user):
+    if user.is_superuser:
+        return Municipality.objects.all()
+    return Municipality.objects.filter(memberships__user=user)
+
+
+class ReportChildInline:
+    """A report's parts are edited with the report, and only while the user may edit it."""
+
+    extra = 0
+    formfield_overrides = DECIMALS_AS_TYPED
+
+    def _may_edit(self, request, obj) -> bool:
+        return obj is None or editable_reports(request.user).filter(pk=obj.pk).exists()
+
+    def has_add_permission(self, request, obj):
+        return super().has_add_permission(request, obj) and self._may_edit(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._may_edit(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._may_edit(request, obj)
+
+
+class ReportSectionInline(ReportChildInline, admin.StackedInline):
+    model = ReportSection
+    fields = [("heading", "position"), "body"]
+
+
+class ReportFundingInline(ReportChildInline, admin.TabularInline):
+    model = ReportFunding
+    fields = ["position", "source", "amount", "share_percent", "note"]
+
+
+class IndicatorInline(ReportChildInline, admin.TabularInline):
+    model = Indicator
+    fields = [
+        "position",
+        "project",
+        "name",
+        "kind",
+        "unit",
+        "planned",
+        "achieved",
+        "achieved_by_association",
+    ]
+
+
+class ReportSignatoryInline(ReportChildInline, admin.TabularInline):
+    model = ReportSignatory
+    fields = ["position", "name", "function"]
+
+
+class AnnualReportForm(forms.ModelForm):
+    class Meta:
+        model = AnnualReport
+        fields = [
+            "association",
+            "programme",
+            "year",
+            "title",
+            "number",
+            "date",
+            "municipalities",
+            "users",
+            "users_women",
+            "users_men",
+            "relatives",
+            "first_contacts_users",
+            "first_contacts_relatives",
+            "events",
+            "professionals",
+            "public_workers",
+            "volunteers",
+            "budget_items",
+            "projects",
+            "prepared_by",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        year = cleaned.get("year")
+        association = cleaned.get("association")
+        for project in cleaned.get("projects") or []:
+            if association and project.association_id != association.pk:
+                self.add_error(
+                    "projects",
+                    ValidationError(
+                        _("The project “%(project)s” is not %(association)s's."),
+                        code="other_association",
+                        params={"project": project.name, "association": association},
+                    ),
+                )
+            elif year and not project.covers(year):
+                self.add_error(
+                    "projects",
+                    ValidationError(
+                        _("The project “%(project)s” does not run in %(year)s."),
+                        code="outside_project_period",
+                        params={"project": project.name, "year": year},
+                    ),
+                )
+        return cleaned
+
+
+@admin.register(AnnualReport)
+class AnnualReportAdmin(admin.ModelAdmin):
+    """Reports of the user's municipalities; published ones are read-only for everyone."""
+
+    form = AnnualReportForm
+    formfield_overrides = DECIMALS_AS_TYPED
+    list_display = ["title", "association", "year_column", "status", "documents"]
+    list_filter = ["status", "year", "association", "municipalities"]
+    search_fields = ["title", "association__short_name", "programme__name", "number"]
+    autocomplete_fields = ["association", "programme"]
+    filter_horizontal = ["municipalities", "budget_items", "projects"]
+    readonly_fields = ["status", "submitted_at", "published_at"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "association",
+                    "programme",
+                    "year",
+                    "title",
+                    ("number", "date"),
+                    ("status", "submitted_at", "published_at"),
+                    "municipalities",
+                ]
+            },
+        ),
+        (
+            _("People reached"),
+            {
+                "fields": [
+                    ("users", "users_women", "users_men"),
+                    "relatives",
+                    ("first_contacts_users", "first_contacts_relatives"),
+                    "events",
+                ]
+            },
+        ),
+        (_("Staff"), {"fields": [("professionals", "public_workers", "volunteers")]}),
+        (_("Money and projects"), {"fields": ["budget_items", "projects"]}),
+        (_("Signatures"), {"fields": ["prepared_by"]}),
+    ]
+    inlines = [ReportSectionInline, IndicatorInline, ReportFundingInline, ReportSignatoryInline]
+    actions = ["advance_status", "prepare_council_submissions"]
+
+    def get_queryset(self, request):
+        return readable_reports(request.user).select_related("association", "programme")
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        if not allowed or obj is None:
+            return allowed
+        return editable_reports(request.user).filter(pk=obj.pk).exists()
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        if not allowed or obj is None:
+            return allowed
+        return editable_reports(request.user).filter(pk=obj.pk).exists()
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        # A report goes only to the user's own municipalities and their budget items.
+        mine = _my_municipalities(request.user)
+        if db_field.name == "municipalities":
+            kwargs["queryset"] = mine
+        elif db_field.name == "budget_items":
+            kwargs["queryset"] = MunicipalBudgetItem.objects.filter(
+                municipality__in=mine
+            ).select_related("municipality")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description=_("year"), ordering="year")
+    def year_column(self, report):
+        return str(report.year)
+
+    @admin.display(description=_("documents"))
+    def documents(self, report):
+        return format_html(
+            '<a href="{}">HTML</a> · <a href="{}">PDF</a>',
+            reverse("reports:annual-report", args=[report.pk]),
+            reverse("reports:annual-report-file", args=[report.pk, "pdf"]),
+        )
+
+    @admin.action(description=_("Move on: submit drafts, publish submitted reports"))
+    def advance_status(self, request, queryset):
+        editable = editable_reports(request.user)
+        moved = 0
+        for report in queryset:
+            if not editable.filter(pk=report.pk).exists():
+                self.message_user(
+                    request,
+                    _("“%(report)s” cannot be changed by you.") % {"report": report.title},
+                    messages.ERROR,
+                )
+                continue
+            try:
+                report_advance(report=report)
+            except ValidationError as error:
+                self.message_user(request, " ".join(error.messages), messages.ERROR)
+            else:
+                moved += 1
+        if moved:
+            self.message_user(
+                request,
+                ngettext("%(count)d report moved on.", "%(count)d reports moved on.", moved)
+                % {"count": moved},
+                messages.SUCCESS,
+            )
+
+    @admin.action(description=_("Prepare council submissions for the selected reports"))
+    def prepare_council_submissions(self, request, queryset):
+        if not request.user.has_perm("programs.add_councilsubmission"):
+            self.message_user(request, _("You may not prepare council submissions."), "error")
+            return
+        mine = _my_municipalities(request.user)
+        created = 0
+        for report in queryset:
+            for municipality in report.municipalities.filter(pk__in=mine):
+                if report.council_submissions.filter(municipality=municipality).exists():
+                    continue
+                council_submission_create(report=report, municipality=municipality)
+                created += 1
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d council submission prepared; edit its resolution below.",
+                "%(count)d council submissions prepared; edit their resolutions below.",
+                created,
+            )
+            % {"count": created},
+            messages.SUCCESS,
+        )
+
+
+class SubmissionSignatoryInline(admin.TabularInline):
+    model = SubmissionSignatory
+    extra = 0
+    fields = ["position", "name", "function"]
+
+
+@admin.register(CouncilSubmission)
+class CouncilSubmissionAdmin(admin.ModelAdmin):
+    """Submissions to the councils of the user's municipalities, for reports the user reads."""
+
+    list_display = ["subject", "council", "report", "date", "pdf"]
+    list_filter = ["municipality"]
+    search_fields = ["subject", "council", "report__title"]
+    autocomplete_fields = ["report"]
+    fields = [
+        ("report", "municipality"),
+        "council",
+        "subject",
+        "body",
+        "include_figures",
+        "proposal",
+        "resolution",
+        "prepared_by",
+        ("number", "date"),
+        "attachments",
+    ]
+    inlines = [SubmissionSignatoryInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(
+                report__in=readable_reports(request.user),
+                municipality__in=_my_municipalities(request.user),
+            )
+        )
+
+    def _owned(self, request, obj) -> bool:
+        return obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) and self._owned(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._owned(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._owned(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "municipality":
+            kwargs["queryset"] = _my_municipalities(request.user)
+        elif db_field.name == "report":
+            kwargs["queryset"] = readable_reports(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="PDF")
+    def pdf(self, submission):
+        return format_html(
+            '<a href="{}">PDF</a>',
+            reverse("reports:council-submission", args=[submission.pk]),
+        )

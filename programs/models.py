@@ -1,8 +1,15 @@
 """Associations (društva), their programmes, and the institutions that fund them."""
 
-from django.core.validators import RegexValidator
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+
+from funding.models import FIRST_YEAR, LAST_YEAR, money
 
 # Slovenian business register numbers (matična številka) have 7 or 10 digits; tax numbers
 # (davčna številka) have 8 digits and never start with 0.
@@ -100,6 +107,19 @@ class Programme(models.Model):
     other_funders = models.ManyToManyField(
         Institution, verbose_name=_("other funders"), related_name="programmes", blank=True
     )
+    start_year = models.PositiveSmallIntegerField(
+        _("runs since (year)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(FIRST_YEAR), MaxValueValidator(LAST_YEAR)],
+    )
+    end_year = models.PositiveSmallIntegerField(
+        _("runs until (year)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(FIRST_YEAR), MaxValueValidator(LAST_YEAR)],
+        help_text=_("Empty while the programme runs on."),
+    )
     cofunded_by_strategy = models.BooleanField(
         _("co-funded under the strategy"),
         default=False,
@@ -117,7 +137,579 @@ class Programme(models.Model):
                 name="one_programme_name_per_association",
                 violation_error_message=_("The association already has a programme of this name."),
             ),
+            models.CheckConstraint(
+                condition=models.Q(start_year__isnull=True)
+                | models.Q(end_year__isnull=True)
+                | models.Q(start_year__lte=models.F("end_year")),
+                name="programme_starts_before_it_ends",
+                violation_error_message=_("A programme cannot end before it starts."),
+            ),
         ]
 
     def __str__(self):
         return self.name
+
+    def covers(self, year: int) -> bool:
+        """Whether the programme runs in the year (an open end runs on)."""
+        return (self.start_year is None or self.start_year <= year) and (
+            self.end_year is None or year <= self.end_year
+        )
+
+
+def _count_field(verbose_name, help_text=""):
+    """A head count that may be unknown: the source states it or the field stays empty."""
+    return models.PositiveIntegerField(verbose_name, null=True, blank=True, help_text=help_text)
+
+
+class Project(models.Model):
+    """A time-limited project with a lead partner, partners and funders.
+
+    E.g. NOVUS's social activation project "AS-Aktiviraj Se!", 23. 9. 2019–30. 9. 2022.
+    """
+
+    association = models.ForeignKey(
+        Association,
+        verbose_name=_("reporting association"),
+        on_delete=models.CASCADE,
+        related_name="projects",
+    )
+    name = models.CharField(_("name"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    start_date = models.DateField(_("start"))
+    end_date = models.DateField(_("end"))
+    lead_partner = models.ForeignKey(
+        Institution,
+        verbose_name=_("lead partner"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="led_projects",
+    )
+    partners = models.ManyToManyField(
+        Institution, verbose_name=_("partners"), related_name="partner_projects", blank=True
+    )
+    funders = models.ManyToManyField(
+        Institution, verbose_name=_("funders"), related_name="funded_projects", blank=True
+    )
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["association", "position", "start_date", "id"]
+        verbose_name = _("project")
+        verbose_name_plural = _("projects")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["association", "name"],
+                name="one_project_name_per_association",
+                violation_error_message=_("The association already has a project of this name."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(start_date__lte=models.F("end_date")),
+                name="project_starts_before_it_ends",
+                violation_error_message=_("A project cannot end before it starts."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def covers(self, year: int) -> bool:
+        """Whether the project runs at some time in the year."""
+        return self.start_date.year <= year <= self.end_date.year
+
+
+class AnnualReport(models.Model):
+    """An association's (or one programme's) report on a year: narrative, people, staff, money.
+
+    Reports go from draft to submitted to published. Council members see published reports
+    only; drafts and submitted reports stay with the roles that write them. A published
+    report is the one councils read, so it no longer changes.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        SUBMITTED = "submitted", _("submitted")
+        PUBLISHED = "published", _("published")
+
+    association = models.ForeignKey(
+        Association,
+        verbose_name=_("association"),
+        on_delete=models.PROTECT,
+        related_name="annual_reports",
+    )
+    programme = models.ForeignKey(
+        Programme,
+        verbose_name=_("programme"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="annual_reports",
+        help_text=_("Empty when the report covers the association's whole work."),
+    )
+    year = models.PositiveSmallIntegerField(
+        _("year"), validators=[MinValueValidator(FIRST_YEAR), MaxValueValidator(LAST_YEAR)]
+    )
+    title = models.CharField(_("title"), max_length=300)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    municipalities = models.ManyToManyField(
+        "funding.Municipality",
+        verbose_name=_("reported to municipalities"),
+        related_name="annual_reports",
+        help_text=_("Their officers and council members see the report once it is published."),
+    )
+    budget_items = models.ManyToManyField(
+        "funding.MunicipalBudgetItem",
+        verbose_name=_("budget items realised"),
+        related_name="annual_reports",
+        blank=True,
+        help_text=_("Their realisation tables become part of the report."),
+    )
+    projects = models.ManyToManyField(
+        Project, verbose_name=_("projects"), related_name="annual_reports", blank=True
+    )
+    number = models.CharField(_("document number"), max_length=60, blank=True)
+    date = models.DateField(_("date of the document"), null=True, blank=True)
+    users = _count_field(_("users"))
+    users_women = _count_field(_("of them women"))
+    users_men = _count_field(_("of them men"))
+    relatives = _count_field(_("relatives"), _("Parents, partners and other family members."))
+    first_contacts_users = _count_field(_("first contacts with users"))
+    first_contacts_relatives = _count_field(_("first contacts with relatives"))
+    professionals = _count_field(_("professional staff"))
+    public_workers = _count_field(_("public-works staff"))
+    volunteers = _count_field(_("volunteers"))
+    events = _count_field(_("meetings or events"))
+    prepared_by = models.TextField(
+        _("prepared by"), blank=True, help_text=_("Name and title, one per line.")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True, editable=False)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-year", "association", "title"]
+        verbose_name = _("annual report")
+        verbose_name_plural = _("annual reports")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["association", "programme", "year"],
+                name="one_report_per_programme_and_year",
+                violation_error_message=_("The programme already has a report for this year."),
+            ),
+            models.UniqueConstraint(
+                fields=["association", "year"],
+                condition=models.Q(programme__isnull=True),
+                name="one_association_report_per_year",
+                violation_error_message=_("The association already has a report for this year."),
+            ),
+            *[
+                models.CheckConstraint(
+                    condition=models.Q(**{f"{name}__isnull": True})
+                    | models.Q(**{f"{name}__gte": 0}),
+                    name=f"report_{name}_not_negative",
+                )
+                for name in ("users", "relatives", "volunteers", "events")
+            ],
+        ]
+
+    def __str__(self):
+        return f"{self.title} ({self.year})"
+
+    def clean(self):
+        errors = {}
+        if self.programme_id and self.association_id:
+            programme = self.programme
+            if programme.association_id != self.association_id:
+                errors["programme"] = ValidationError(
+                    _(
+                        "The programme “%(programme)s” belongs to %(owner)s, "
+                        "not to %(association)s."
+                    ),
+                    code="other_association",
+                    params={
+                        "programme": programme.name,
+                        "owner": programme.association,
+                        "association": self.association,
+                    },
+                )
+            elif self.year is not None and not programme.covers(self.year):
+                errors["year"] = ValidationError(
+                    _(
+                        "The programme “%(programme)s” runs %(period)s; a report for %(year)s "
+                        "lies outside that period."
+                    ),
+                    code="outside_programme_period",
+                    params={
+                        "programme": programme.name,
+                        "period": programme_period(programme),
+                        "year": self.year,
+                    },
+                )
+        if self.users is not None:
+            by_sex = (self.users_women or 0) + (self.users_men or 0)
+            if by_sex > self.users:
+                errors["users_women"] = ValidationError(
+                    _(
+                        "Women and men together (%(by_sex)s) are more than the %(users)s users "
+                        "reported."
+                    ),
+                    code="more_by_sex_than_users",
+                    params={"by_sex": by_sex, "users": self.users},
+                )
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_published(self) -> bool:
+        """Published reports are read by councils and no longer change."""
+        return self.status == self.Status.PUBLISHED
+
+
+def programme_period(programme: Programme) -> str:
+    """A programme's years as a reader writes them: "1993–2004", "since 1993"."""
+    if programme.start_year and programme.end_year:
+        return f"{programme.start_year}–{programme.end_year}"
+    if programme.start_year:
+        return str(_("since %(year)s") % {"year": programme.start_year})
+    if programme.end_year:
+        return str(_("until %(year)s") % {"year": programme.end_year})
+    return str(_("without a set period"))
+
+
+class ReportSection(models.Model):
+    """A section of a report's narrative: a heading (optional) and its text."""
+
+    report = models.ForeignKey(
+        AnnualReport, verbose_name=_("report"), on_delete=models.CASCADE, related_name="sections"
+    )
+    heading = models.CharField(_("heading"), max_length=200, blank=True)
+    body = models.TextField(_("text"), help_text=_("An empty line starts a new paragraph."))
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["report", "position", "id"]
+        verbose_name = _("narrative section")
+        verbose_name_plural = _("narrative sections")
+
+    def __str__(self):
+        return self.heading or self.body[:60]
+
+
+class ReportFunding(models.Model):
+    """Money (or a share of the programme's cost) a report states it received from one source."""
+
+    report = models.ForeignKey(
+        AnnualReport, verbose_name=_("report"), on_delete=models.CASCADE, related_name="funding"
+    )
+    source = models.CharField(_("source"), max_length=200)
+    amount = models.DecimalField(
+        _("amount (EUR)"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.00"))],
+    )
+    share_percent = models.DecimalField(
+        _("share of the programme (%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("100.00"))],
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["report", "position", "id"]
+        verbose_name = _("funding source")
+        verbose_name_plural = _("funding by source")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__isnull=True) | models.Q(amount__gte=0),
+                name="report_funding_amount_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(share_percent__isnull=True)
+                | (models.Q(share_percent__gt=0) & models.Q(share_percent__lte=100)),
+                name="report_funding_share_between_0_and_100",
+            ),
+        ]
+
+    def __str__(self):
+        return self.source
+
+    def clean(self):
+        if self.amount is None and self.share_percent is None:
+            raise ValidationError(
+                _("State the amount, the share, or both, for “%(source)s”."),
+                code="no_amount_nor_share",
+                params={"source": self.source},
+            )
+
+
+class Indicator(models.Model):
+    """A planned and achieved value the report measures (kazalnik).
+
+    Output indicators (učinek) count what was done; result indicators (rezultat) measure what
+    changed. Achievement is achieved ÷ planned, in percent.
+    """
+
+    class Kind(models.TextChoices):
+        OUTPUT = "output", _("output")
+        RESULT = "result", _("result")
+
+    class Unit(models.TextChoices):
+        COUNT = "count", _("count")
+        PERCENT = "percent", "%"
+        EUR = "eur", "EUR"
+        HOURS = "hours", _("hours")
+
+    # A share above 100 % of a group is not a share: it is a typo (40,32 typed as 4032).
+    PERCENT_BOUND = Decimal("100.00")
+
+    report = models.ForeignKey(
+        AnnualReport,
+        verbose_name=_("report"),
+        on_delete=models.CASCADE,
+        related_name="indicators",
+    )
+    project = models.ForeignKey(
+        Project,
+        verbose_name=_("project"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="indicators",
+    )
+    name = models.CharField(_("name"), max_length=400)
+    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices, default=Kind.OUTPUT)
+    unit = models.CharField(_("unit"), max_length=10, choices=Unit.choices, default=Unit.COUNT)
+    planned = models.DecimalField(
+        _("planned"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.00"))],
+        help_text=_("Empty when the source states no target."),
+    )
+    achieved = models.DecimalField(
+        _("achieved"),
+        max_digits=14,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.00"))],
+    )
+    achieved_by_association = models.DecimalField(
+        _("of which by the association"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.00"))],
+        help_text=_("For a partnership's indicator: the reporting association's part."),
+    )
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["report", "position", "id"]
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(achieved__gte=0), name="indicator_achieved_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(planned__isnull=True) | models.Q(planned__gte=0),
+                name="indicator_planned_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(unit="percent")
+                | (
+                    models.Q(achieved__lte=100)
+                    & (models.Q(planned__isnull=True) | models.Q(planned__lte=100))
+                ),
+                name="indicator_percent_at_most_100",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        errors = {}
+        if self.unit == self.Unit.PERCENT:
+            for name in ("planned", "achieved"):
+                value = getattr(self, name)
+                if value is not None and value > self.PERCENT_BOUND:
+                    errors[name] = ValidationError(
+                        _(
+                            "%(value)s %% is more than 100 %%: a share cannot exceed the whole "
+                            "group. Was a decimal comma lost?"
+                        ),
+                        code="percent_above_bound",
+                        params={"value": money(value)},
+                    )
+        part = self.achieved_by_association
+        if part is not None and self.achieved is not None and part > self.achieved:
+            errors["achieved_by_association"] = ValidationError(
+                _("The association's part (%(part)s) is more than the whole (%(whole)s)."),
+                code="part_above_whole",
+                params={"part": money(part), "whole": money(self.achieved)},
+            )
+        if self.project_id and self.report_id:
+            project, report = self.project, self.report
+            if project.association_id != report.association_id:
+                errors["project"] = ValidationError(
+                    _("The project “%(project)s” is not %(association)s's."),
+                    code="other_association",
+                    params={"project": project.name, "association": report.association},
+                )
+            elif not project.covers(report.year):
+                errors["project"] = ValidationError(
+                    _(
+                        "The project “%(project)s” runs %(start)s–%(end)s; it has no "
+                        "results in %(year)s."
+                    ),
+                    code="outside_project_period",
+                    params={
+                        "project": project.name,
+                        "start": date_format(project.start_date, "SHORT_DATE_FORMAT"),
+                        "end": date_format(project.end_date, "SHORT_DATE_FORMAT"),
+                        "year": report.year,
+                    },
+                )
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def achievement_percent(self) -> Decimal | None:
+        """Achieved as a percentage of planned, to two decimals half-up; None without a target."""
+        if not self.planned:
+            return None
+        return (self.achieved * 100 / self.planned).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+class Signatory(models.Model):
+    """A person who signs a document: name with degree, and function (e.g. ŽUPAN)."""
+
+    name = models.CharField(_("name and degree"), max_length=200)
+    function = models.CharField(_("function"), max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class ReportSignatory(Signatory):
+    report = models.ForeignKey(
+        AnnualReport, verbose_name=_("report"), on_delete=models.CASCADE, related_name="signatories"
+    )
+
+    class Meta(Signatory.Meta):
+        verbose_name = _("signatory")
+        verbose_name_plural = _("signatories")
+
+
+class CouncilSubmission(models.Model):
+    """Material for a council session (gradivo za sejo) presenting a report to one council.
+
+    Shaped like Kranj's 2004 submission: the council, the subject (ZADEVA), the body, the
+    proposed resolution (SKLEP), who prepared it, the signatories, number and date. Every
+    text is editable; ``programs.services.council_submission_create`` fills it in from the
+    report.
+    """
+
+    report = models.ForeignKey(
+        AnnualReport,
+        verbose_name=_("report"),
+        on_delete=models.CASCADE,
+        related_name="council_submissions",
+    )
+    municipality = models.ForeignKey(
+        "funding.Municipality",
+        verbose_name=_("municipality"),
+        on_delete=models.PROTECT,
+        related_name="council_submissions",
+    )
+    council = models.CharField(
+        _("council"), max_length=200, help_text=_("As addressed, e.g. Svet Mestne občine Kranj.")
+    )
+    subject = models.CharField(_("subject (ZADEVA)"), max_length=400)
+    body = models.TextField(_("body"), help_text=_("An empty line starts a new paragraph."))
+    include_figures = models.BooleanField(
+        _("include the key figures"),
+        default=True,
+        help_text=_("A table of people reached, staff and funding from the report's data."),
+    )
+    proposal = models.CharField(
+        _("proposal"),
+        max_length=300,
+        help_text=_(
+            "The sentence before the resolution, e.g. “… predlagamo, da sprejme naslednji:”"
+        ),
+    )
+    resolution = models.TextField(_("proposed resolution (SKLEP)"))
+    prepared_by = models.TextField(_("prepared by"), blank=True)
+    number = models.CharField(_("number"), max_length=60, blank=True)
+    date = models.DateField(_("date"), null=True, blank=True)
+    attachments = models.TextField(_("attachments"), blank=True, help_text=_("One per line."))
+
+    class Meta:
+        ordering = ["report", "municipality"]
+        verbose_name = _("council submission")
+        verbose_name_plural = _("council submissions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "municipality"],
+                name="one_submission_per_report_and_municipality",
+                violation_error_message=_(
+                    "This report already has a submission for this municipality's council."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.council}: {self.subject}"
+
+    def clean(self):
+        if not (self.report_id and self.municipality_id):
+            return
+        if not self.report.municipalities.filter(pk=self.municipality_id).exists():
+            raise ValidationError(
+                {
+                    "municipality": ValidationError(
+                        _("The report “%(report)s” is not reported to %(municipality)s."),
+                        code="not_reported_to",
+                        params={"report": self.report.title, "municipality": self.municipality},
+                    )
+                }
+            )
+
+
+class SubmissionSignatory(Signatory):
+    submission = models.ForeignKey(
+        CouncilSubmission,
+        verbose_name=_("council submission"),
+        on_delete=models.CASCADE,
+        related_name="signatories",
+    )
+
+    class Meta(Signatory.Meta):
+        verbose_name = _("signatory")
+        verbose_name_plural = _("signatories")

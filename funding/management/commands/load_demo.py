@@ -1,4 +1,4 @@
-"""``python manage.py load_demo``: the Kras 2025–2029 strategy and one demo user per role.
+"""``python manage.py load_demo``: the Kras strategy, the three seed reports, the demo users.
 
 Idempotent: a second run replaces the demo strategy with the same data and resets the demo
 users' passwords, so nothing is duplicated. Refused when debug is off, because the demo users
@@ -17,9 +17,11 @@ from funding.exchange import parse_strategy_document
 from funding.models import Membership, Municipality
 from funding.roles import CLERK, COORDINATOR, COUNCIL_MEMBER, OFFICER, roles_ensure
 from funding.services import budget_items_load, strategy_import
+from programs.services import annual_reports_load
 
 DEMO_FILE = settings.BASE_DIR / "fixtures" / "kras-2025-2029.json"
 VELENJE_FILE = settings.BASE_DIR / "fixtures" / "velenje-las-2024.json"
+REPORTS_FILE = settings.BASE_DIR / "fixtures" / "annual-reports.json"
 DEMO_PASSWORD = "demo"
 
 # username, role (None: no group), municipality slugs, superuser
@@ -30,6 +32,9 @@ DEMO_USERS = [
     ("uradnik.komen", OFFICER, ["komen"], False),
     ("svetnik.sezana", COUNCIL_MEMBER, ["sezana"], False),
     ("referent.sezana", CLERK, ["sezana"], False),
+    ("uradnik.velenje", OFFICER, ["velenje"], False),
+    ("svetnik.velenje", COUNCIL_MEMBER, ["velenje"], False),
+    ("svetnik.kranj", COUNCIL_MEMBER, ["kranj"], False),
     ("zunanji", None, [], False),
 ]
 
@@ -50,6 +55,7 @@ class Command(BaseCommand):
                 document=parse_strategy_document(DEMO_FILE.read_text(encoding="utf-8"))
             )
             budget_items_load(document=json.loads(VELENJE_FILE.read_text(encoding="utf-8")))
+            annual_reports_load(document=json.loads(REPORTS_FILE.read_text(encoding="utf-8")))
             groups = roles_ensure()
             for username, role, municipalities, superuser in DEMO_USERS:
                 self._ensure_user(username, groups.get(role), municipalities, superuser)
