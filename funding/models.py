@@ -627,6 +627,12 @@ class Reallocation(models.Model):
     )
     amount = _amount_field(_("amount (EUR)"))
     date = models.DateField(_("date"), null=True, blank=True)
+    purpose = models.CharField(
+        _("purpose"),
+        max_length=200,
+        blank=True,
+        help_text=_("As the realisation table names it, e.g. Preventivni projekti MC Velenje."),
+    )
     reason = models.TextField(_("reason"))
 
     class Meta:
@@ -646,7 +652,7 @@ class Reallocation(models.Model):
     @property
     def reason_label(self) -> str:
         """How a realisation table names the reallocated money."""
-        return _("%(target)s (reallocation)") % {"target": self.target.name}
+        return _("%(target)s (reallocation)") % {"target": self.purpose or self.target.name}
 
 
 class StatedRealisation(models.Model):

@@ -316,6 +316,7 @@ def budget_items_load(*, document: dict) -> list[MunicipalBudgetItem]:
             source=items[move["from"]],
             target=items[move["to"]],
             amount=Decimal(move["amount"]),
+            purpose=move.get("purpose", ""),
             reason=move["reason"],
         )
         reallocation.full_clean()

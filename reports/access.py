@@ -1,4 +1,4 @@
-"""Who may read a strategy's documents, enforced by every report view."""
+"""Who may read a strategy's, a report's or a submission's documents; every view asks here."""
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -6,6 +6,8 @@ from django.utils.translation import gettext as _
 
 from funding.models import FundingStrategy
 from funding.permissions import can_read_strategy
+from programs.models import AnnualReport, CouncilSubmission
+from programs.permissions import can_read_report
 
 
 def strategy_for_reader(user, slug: str) -> FundingStrategy:
@@ -20,3 +22,32 @@ def strategy_for_reader(user, slug: str) -> FundingStrategy:
     if not can_read_strategy(user, strategy):
         raise PermissionDenied
     return strategy
+
+
+def report_for_reader(user, pk: int) -> AnnualReport:
+    """The annual report if the user may read it; 404 if unknown, 403 if not allowed.
+
+    Drafts and submitted reports are readable only by the roles that write reports
+    (``programs.permissions``).
+    """
+    report = AnnualReport.objects.select_related("association", "programme").filter(pk=pk).first()
+    if report is None:
+        raise Http404(_("There is no annual report number %(number)s.") % {"number": pk})
+    if not can_read_report(user, report):
+        raise PermissionDenied
+    return report
+
+
+def submission_for_reader(user, pk: int) -> CouncilSubmission:
+    """A council submission: its report readable, and the council one of the user's."""
+    submission = (
+        CouncilSubmission.objects.select_related("report__association", "municipality")
+        .filter(pk=pk)
+        .first()
+    )
+    if submission is None:
+        raise Http404(_("There is no council submission number %(number)s.") % {"number": pk})
+    member = user.is_superuser or submission.municipality.memberships.filter(user=user).exists()
+    if not (member and can_read_report(user, submission.report)):
+        raise PermissionDenied
+    return submission

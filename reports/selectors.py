@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 
 from funding.apportionment import Figure, Node, apportion
 from funding.models import BudgetCategory, FundingStrategy
+from funding.permissions import readable_strategies
+from programs.permissions import readable_reports
 
 
 @dataclass(frozen=True)
@@ -235,3 +237,31 @@ def _cost_sharing_table(strategy: FundingStrategy, year: int) -> CostSharingTabl
 
 def grand_total_label() -> str:
     return _("TOTAL OF MUNICIPALITIES")
+
+
+@dataclass(frozen=True)
+class YearDocuments:
+    """What the reports index lists for one year."""
+
+    year: int
+    reports: tuple
+    strategies: tuple
+
+
+def documents_by_year(user) -> list[YearDocuments]:
+    """The user's readable annual reports and cost-sharing tables, newest year first.
+
+    Council members see published reports only; the roles that write reports also see
+    drafts and submitted ones (``programs.permissions``).
+    """
+    reports: dict[int, list] = {}
+    for report in readable_reports(user).select_related("association").order_by("title"):
+        reports.setdefault(report.year, []).append(report)
+    strategies: dict[int, list] = {}
+    for strategy in readable_strategies(user).order_by("title"):
+        for year in strategy.years:
+            strategies.setdefault(year, []).append(strategy)
+    return [
+        YearDocuments(year, tuple(reports.get(year, ())), tuple(strategies.get(year, ())))
+        for year in sorted(reports.keys() | strategies.keys(), reverse=True)
+    ]

@@ -4,6 +4,7 @@ from reports import views
 
 app_name = "reports"
 urlpatterns = [
+    path("", views.index, name="index"),
     path(
         "strategies/<slug:slug>/<int:year>/cost-sharing/",
         views.cost_sharing_page,
@@ -13,5 +14,12 @@ urlpatterns = [
         "strategies/<slug:slug>/<int:year>/cost-sharing.<str:fmt>",
         views.cost_sharing_file,
         name="cost-sharing-file",
+    ),
+    path("annual-reports/<int:pk>/", views.annual_report_page, name="annual-report"),
+    path("annual-reports/<int:pk>.<str:fmt>", views.annual_report_file, name="annual-report-file"),
+    path(
+        "council-submissions/<int:pk>.pdf",
+        views.council_submission_file,
+        name="council-submission",
     ),
 ]

@@ -6,9 +6,16 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from reports.access import strategy_for_reader
+from reports.access import report_for_reader, strategy_for_reader, submission_for_reader
+from reports.annual import (
+    annual_report_context,
+    annual_report_filename,
+    council_submission_filename,
+    render_annual_report_pdf,
+    render_council_submission_pdf,
+)
 from reports.documents import FORMATS, cost_sharing_context, render_cost_sharing
-from reports.selectors import CostSharingTable, cost_sharing_table
+from reports.selectors import CostSharingTable, cost_sharing_table, documents_by_year
 
 
 def _tables(request, slug: str, year: int) -> tuple[CostSharingTable, CostSharingTable]:
@@ -61,4 +68,47 @@ def cost_sharing_file(request, slug: str, year: int, fmt: str):
     response = HttpResponse(rendered.content, content_type=rendered.content_type)
     disposition = "inline" if fmt in ("pdf", "json") else "attachment"
     response["Content-Disposition"] = f'{disposition}; filename="{rendered.filename}"'
+    return response
+
+
+@login_required
+def index(request):
+    """The user's documents by year: annual reports and cost-sharing tables."""
+    return render(request, "reports/index.html", {"years": documents_by_year(request.user)})
+
+
+@login_required
+def annual_report_page(request, pk: int):
+    report = report_for_reader(request.user, pk)
+    context = annual_report_context(report)
+    context["warnings"] = [
+        warning for entry in context["realisations"] for warning in entry["realisation"].warnings
+    ]
+    context["submissions"] = (
+        report.council_submissions.filter(municipality__memberships__user=request.user)
+        if not request.user.is_superuser
+        else report.council_submissions.all()
+    )
+    return render(request, "reports/annual_report.html", context)
+
+
+@login_required
+def annual_report_file(request, pk: int, fmt: str):
+    if fmt != "pdf":
+        raise Http404(_("There is no “%(format)s” format.") % {"format": fmt[:20]})
+    report = report_for_reader(request.user, pk)
+    return _pdf_response(render_annual_report_pdf(report), annual_report_filename(report, "pdf"))
+
+
+@login_required
+def council_submission_file(request, pk: int):
+    submission = submission_for_reader(request.user, pk)
+    return _pdf_response(
+        render_council_submission_pdf(submission), council_submission_filename(submission)
+    )
+
+
+def _pdf_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
     return response

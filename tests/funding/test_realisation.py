@@ -29,7 +29,7 @@ def test_the_velenje_realisation_adds_up_to_30383_79_from_its_parts(las):
     assert result.total == Decimal("30383.79")
     assert [(row.recipient, row.amount) for row in result.rows][:2] == [
         ("Psihološka svetovalnica Posvet v Velenju", Decimal("18500.00")),
-        ("Mladinski center Velenje (prerazporeditev)", Decimal("4500.00")),
+        ("Preventivni projekti MC Velenje (prerazporeditev)", Decimal("4500.00")),
     ]
     assert sum(row.amount for row in result.rows) == result.total
     assert len(result.rows) == 8
