@@ -1,5 +1,6 @@
 """factory_boy factories for model tests."""
 
+import datetime
 from decimal import Decimal
 
 import factory
@@ -13,7 +14,7 @@ from funding.models import (
     StrategyAssociation,
     StrategyShare,
 )
-from programs.models import Association, Programme
+from programs.models import AnnualReport, Association, Indicator, Programme, Project
 
 
 class MunicipalityFactory(factory.django.DjangoModelFactory):
@@ -87,3 +88,37 @@ class BudgetItemFactory(factory.django.DjangoModelFactory):
     line = factory.SubFactory(BudgetLineFactory)
     description = factory.Sequence(lambda n: f"delovno mesto {n}")
     amount = Decimal("500.00")
+
+
+class ProjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Project
+
+    association = factory.SubFactory(AssociationFactory)
+    name = factory.Sequence(lambda n: f"Projekt {n}")
+    start_date = datetime.date(2019, 9, 23)
+    end_date = datetime.date(2022, 9, 30)
+
+
+class AnnualReportFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AnnualReport
+        skip_postgeneration_save = True
+
+    association = factory.SubFactory(AssociationFactory)
+    year = 2020
+    title = factory.Sequence(lambda n: f"Poročilo {n}")
+
+    @factory.post_generation
+    def municipalities(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.municipalities.set(extracted)
+
+
+class IndicatorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Indicator
+
+    report = factory.SubFactory(AnnualReportFactory)
+    name = factory.Sequence(lambda n: f"Kazalnik {n}")
+    achieved = Decimal("10.00")
