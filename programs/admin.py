@@ -308,8 +308,12 @@ class AnnualReportAdmin(admin.ModelAdmin):
             for municipality in report.municipalities.filter(pk__in=mine):
                 if report.council_submissions.filter(municipality=municipality).exists():
                     continue
-                council_submission_create(report=report, municipality=municipality)
-                created += 1
+                try:
+                    council_submission_create(report=report, municipality=municipality)
+                except ValidationError as error:
+                    self.message_user(request, " ".join(error.messages), messages.ERROR)
+                else:
+                    created += 1
         self.message_user(
             request,
             ngettext(

@@ -594,6 +594,11 @@ class Indicator(models.Model):
             raise ValidationError(errors)
 
     @property
+    def unit_suffix(self) -> str:
+        """What follows a value of the indicator: nothing for a count, "%", "EUR" or "h"."""
+        return {"count": "", "percent": "%", "eur": "EUR", "hours": "h"}[self.unit]
+
+    @property
     def achievement_percent(self) -> Decimal | None:
         """Achieved as a percentage of planned, to two decimals half-up; None without a target."""
         if not self.planned:

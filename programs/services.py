@@ -267,7 +267,9 @@ def council_submission_create(
         municipality=municipality,
         council=council,
         subject=subject,
-        body="\n\n".join(section.body for section in report.sections.all()),
+        body="\n\n".join(section.body for section in report.sections.all())
+        or _("%(association)s has prepared the report “%(title)s”.")
+        % {"association": report.association.name, "title": report.title},
         proposal=_("%(council)s is asked to adopt the following:")
         % {"council": _council_dative(council)},
         resolution=_("%(council)s has taken note of the report “%(title)s”.")

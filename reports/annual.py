@@ -15,13 +15,6 @@ from programs.models import AnnualReport, CouncilSubmission, Indicator, Project
 from reports.charts import Bar, PairedBar, horizontal_bar_chart, planned_vs_achieved_chart
 from reports.pdf import render_pdf
 
-UNIT_SUFFIX = {
-    Indicator.Unit.COUNT: "",
-    Indicator.Unit.PERCENT: "%",
-    Indicator.Unit.EUR: "EUR",
-    Indicator.Unit.HOURS: "h",
-}
-
 
 @dataclass(frozen=True)
 class Figure:
@@ -85,7 +78,7 @@ def indicator_groups(report: AnnualReport) -> list[IndicatorGroup]:
 def indicator_chart(report: AnnualReport):
     """Planned against achieved, for the indicators that have a target."""
     bars = [
-        PairedBar(i.name, i.planned, i.achieved, UNIT_SUFFIX[i.unit])
+        PairedBar(i.name, i.planned, i.achieved, i.unit_suffix)
         for i in report.indicators.all()
         if i.planned is not None
     ]

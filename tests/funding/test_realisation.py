@@ -3,14 +3,12 @@
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import translation
 
-from funding.models import Allocation, Membership, MunicipalBudgetItem, Reallocation
+from funding.models import Allocation, MunicipalBudgetItem, Reallocation
 from funding.realisation import item_realisation
 from funding.roles import OFFICER
 
@@ -76,10 +74,11 @@ def test_a_reallocation_needs_two_items_and_a_positive_amount(las):
 
 
 @pytest.fixture
-def velenje_officer(las):
-    user = get_user_model().objects.create_user("uradnik.velenje", is_staff=True)
-    user.groups.add(Group.objects.get(name=OFFICER))
-    Membership.objects.create(user=user, municipality=las.municipality)
+def velenje_officer(las, persona):
+    """The demo's officer of Velenje: an officer's role and a membership in Velenje only."""
+    user = persona("uradnik.velenje")
+    assert user.groups.filter(name=OFFICER).exists()
+    assert list(user.memberships.values_list("municipality", flat=True)) == [las.municipality_id]
     return user
 
 
