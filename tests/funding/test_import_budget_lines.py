@@ -11,7 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 import tablib
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 from django.utils import translation
 
 from funding.imports import (
@@ -26,6 +26,12 @@ from funding.models import BudgetItem, BudgetLine, FundingStrategy, Municipality
 from funding.resources import BudgetItemResource, BudgetLineResource
 from programs.models import Association
 from tests.factories import MembershipFactory, ShareFactory, StrategyFactory
+from tests.funding.spreadsheets import (
+    command_output,
+    command_refusal,
+    exported_csv,
+    exported_xlsx,
+)
 
 CORPUS = Path(__file__).parent / "import_corpus"
 GOOD = CORPUS / "good"
@@ -68,17 +74,11 @@ def database_state():
 
 
 def run_import(path, *options) -> str:
-    out = io.StringIO()
-    call_command("import_budget_lines", str(path), *options, stdout=out, stderr=io.StringIO())
-    return out.getvalue()
+    return command_output("import_budget_lines", path, *options)
 
 
 def refused(path, *options) -> str:
-    """Import a file that must be refused; return everything the command said."""
-    err = io.StringIO()
-    with pytest.raises(CommandError) as raised:
-        call_command("import_budget_lines", str(path), *options, stdout=io.StringIO(), stderr=err)
-    return f"{err.getvalue()}\n{raised.value}"
+    return command_refusal("import_budget_lines", path, *options)
 
 
 # file, options, what the report must say (line, column and value)
@@ -300,14 +300,6 @@ def test_a_doubtful_amount_is_refused_never_rounded(value, reason):
 
 
 # --- Good files ---------------------------------------------------------------------------
-
-
-def exported_csv(resource) -> bytes:
-    return SpreadsheetCSV().export_data(resource.export()).encode("utf-8")
-
-
-def exported_xlsx(resource) -> bytes:
-    return resource.export(force_native_type=True).export("xlsx")
 
 
 def test_the_demo_lines_exported_and_imported_again_change_nothing(demo, persona, tmp_path):
