@@ -1,4 +1,4 @@
-"""Admin for municipalities, strategies, their key, budget lines and items."""
+"""Admin for municipalities, strategies, their key, budget lines and items, and allocations."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -37,7 +37,7 @@ from funding.models import (
 )
 from funding.permissions import editable_strategies, readable_strategies
 from funding.realisation import item_realisation
-from funding.resources import BudgetItemResource, BudgetLineResource
+from funding.resources import AllocationResource, BudgetItemResource, BudgetLineResource
 from funding.services import budget_lines_copy_to_next_year
 
 # Amounts and shares are typed as officers write them (1.234,56); see LocalizedDecimalField.
@@ -163,9 +163,9 @@ class LockedHistoryAdmin(SimpleHistoryAdmin):
 class SpreadsheetAdmin(ImportExportMixin):
     """Import and export of CSV (as Slovenian spreadsheets write it) and XLSX.
 
-    Importing takes the right to change budget lines (and, row by row, to edit the row's
-    strategy: funding.imports); exporting takes the right to view them and writes only the
-    strategies the user may read.
+    Importing takes the right to change the model (and, row by row, to edit the row's
+    strategy or municipality: funding.imports); exporting takes the right to view it and
+    writes only the strategies or municipalities the user may read (funding.resources).
     """
 
     formats = [SpreadsheetCSV, XLSX]
@@ -535,6 +535,18 @@ class MunicipalBudgetItemAdmin(MunicipalityScopedAdmin):
             *[f"⚠ {warning}" for warning in result.warnings],
         ]
         return format_html_join("", "<p>{}</p>", ((line,) for line in lines))
+
+
+@admin.register(Allocation)
+class AllocationAdmin(SpreadsheetAdmin, MunicipalityScopedAdmin):
+    municipality_field = "item__municipality"
+    resource_classes = [AllocationResource]
+    list_display = ["recipient", "item", "planned_amount", "realised_amount", "programme"]
+    list_filter = ["item__year", "item__municipality"]
+    search_fields = ["recipient", "item__name", "item__code"]
+    list_select_related = ["item__municipality", "programme"]
+    autocomplete_fields = ["item", "programme"]
+    ordering = ["item__municipality__slug", "item__year", "item__name", "position", "id"]
 
 
 @admin.register(StatedRealisation)

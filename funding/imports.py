@@ -1,7 +1,8 @@
-"""Spreadsheet imports of budget lines and items: reading files, and checking every row first.
+"""Spreadsheet imports of budget lines, items and allocations: reading files, checking every row.
 
-The resources in ``funding.resources`` (used by the admin and by ``import_budget_lines``) call
-``plan_line_import`` / ``plan_item_import`` on the whole file before a single row is written.
+The resources in ``funding.resources`` (used by the admin and by ``import_budget_lines`` and
+``import_allocations``) call ``plan_line_import`` / ``plan_item_import`` /
+``plan_allocation_import`` on the whole file before a single row is written.
 A plan holds, for every row of the file, either what to write or every problem of that row;
 one problem anywhere and nothing is written.
 
@@ -25,6 +26,24 @@ Rules:
 - Item files give all items of each budget line they mention: those items replace the line's
   items (matched by position description, so an unchanged file changes nothing), and they must
   add up to the line's amount.
+
+Allocations (money of a municipality's budget item given to a recipient, planned and realised):
+- Columns ``občina`` (slug, short or full name), ``leto``, ``postavka`` (the item's name or
+  code, within the municipality and year), ``prejemnik``, ``načrtovano`` (optional) and
+  ``realizirano``. The budget item must exist; the import never creates items.
+- A row is identified by budget item + recipient (compared as headers are: case, diacritics
+  and spacing ignored); the same key twice is an error. A row creates the allocation, updates
+  its amounts (and the recipient's spelling), or leaves it unchanged.
+- Allocations the file does not name stay as they are. Budget-item files replace a line's items
+  because those items must add up to the line's amount, so a file has to give them all; an
+  allocation has no such sum to meet, officers record realisation as payments come in, often
+  for one recipient at a time, and a partial file must not silently delete the rest. Removing
+  an allocation stays a deliberate act in the admin.
+- The importing user must be a member of the row's municipality with the right to change
+  allocations (``funding.permissions.editable_municipalities``); a system import may write any.
+- Where the item's adopted amount is known, its realised allocations (the file's rows together
+  with the allocations the file leaves alone) must not exceed the money available, adopted
+  amount plus reallocations in minus out: the rule of ``Allocation.clean``.
 """
 
 import csv
@@ -47,15 +66,19 @@ from funding.models import (
     CATEGORY_EXCHANGE_LABELS,
     MIN_SHARE,
     ONE_HUNDRED,
+    Allocation,
     BudgetCategory,
     BudgetItem,
     BudgetLine,
     FundingStrategy,
+    MunicipalBudgetItem,
+    Municipality,
+    Reallocation,
     StrategyAssociation,
     decimal_sum,
     money,
 )
-from funding.permissions import editable_strategies
+from funding.permissions import editable_municipalities, editable_strategies
 from programs.models import Association
 
 # Officers' spreadsheets are a few hundred rows; 5 MB holds 50,000 lines and keeps a mistaken
@@ -116,6 +139,23 @@ ITEM_COLUMNS = (
         required=False,
     ),
     Column("amount", "znesek", ("amount", "znesek (eur)", "amount (eur)")),
+)
+ALLOCATION_COLUMNS = (
+    Column("municipality", "občina", ("municipality",)),
+    Column("year", "leto", ("year",)),
+    Column("item", "postavka", ("budget item", "item", "proračunska postavka")),
+    Column("recipient", "prejemnik", ("recipient",)),
+    Column(
+        "planned_amount",
+        "načrtovano",
+        ("planned", "planned (eur)", "planned amount", "načrtovano (eur)", "plan"),
+        required=False,
+    ),
+    Column(
+        "realised_amount",
+        "realizirano",
+        ("realised", "realized", "realised (eur)", "realised amount", "realizirano (eur)"),
+    ),
 )
 
 
@@ -632,10 +672,10 @@ def _read_association(cell: Cell, strategy, row: RowPlan, lookups: _Lookups):
     return None
 
 
-def _plan_rows(dataset, columns, *, user, as_system):
+def _plan_rows(dataset, columns, *, user, as_system, lookups=None):
     header, raw_rows = _data_rows(dataset, columns)
     all_cells = [_Cells(header, number, values) for number, values in enumerate(raw_rows, 2)]
-    lookups = _Lookups(
+    lookups = (lookups or _Lookups)(
         [c for c in all_cells if not all(is_blank(v) for v in c.values)],
         user=user,
         as_system=as_system,
@@ -883,6 +923,267 @@ def _check_items_add_up(line: BudgetLine, line_rows: list) -> None:
             "amount": money(line.amount),
         },
     )
+
+
+# --- Allocations ---------------------------------------------------------------------------
+
+
+class _AllocationLookups:
+    """Municipalities, their budget items, allocations and reallocations, for the whole file."""
+
+    def __init__(self, cells: list[_Cells], *, user, as_system: bool):
+        municipalities = list(Municipality.objects.all())
+        if as_system:
+            self.editable = {m.pk for m in municipalities}
+        elif user is None:
+            raise ValueError("An import needs the importing user, or as_system=True.")
+        else:
+            self.editable = set(editable_municipalities(user).values_list("pk", flat=True))
+        self.municipalities: dict[str, Municipality | None] = {}
+        for municipality in municipalities:
+            self.municipalities[normalize_name(municipality.slug)] = municipality
+        for municipality in municipalities:
+            for name in (municipality.short_name, municipality.name):
+                key = normalize_name(name)
+                known = self.municipalities.get(key, municipality)
+                # Two municipalities of one name: the slug must be given.
+                self.municipalities[key] = municipality if known is municipality else None
+        named = {
+            m.pk
+            for c in cells
+            if (m := self.municipalities.get(_municipality_key(c["municipality"]))) is not None
+        }
+        items = list(MunicipalBudgetItem.objects.filter(municipality_id__in=named))
+        by_id = {m.pk: m for m in municipalities}
+        self.items: dict[tuple, list[MunicipalBudgetItem]] = {}
+        for item in items:
+            item.municipality = by_id[item.municipality_id]
+            place = (item.municipality_id, item.year)
+            self.items.setdefault((*place, "name", normalize_name(item.name)), []).append(item)
+            if item.code.strip():
+                self.items.setdefault((*place, "code", item.code.strip().casefold()), []).append(
+                    item
+                )
+        self.allocations: dict[int, list[Allocation]] = {item.pk: [] for item in items}
+        for allocation in Allocation.objects.filter(item__in=items).order_by("position", "id"):
+            self.allocations[allocation.item_id].append(allocation)
+        self.moved_in: dict[int, list[Decimal]] = {}
+        self.moved_out: dict[int, list[Decimal]] = {}
+        for source, target, amount in Reallocation.objects.filter(
+            Q(source__in=items) | Q(target__in=items)
+        ).values_list("source_id", "target_id", "amount"):
+            self.moved_out.setdefault(source, []).append(amount)
+            self.moved_in.setdefault(target, []).append(amount)
+
+    def available(self, item: MunicipalBudgetItem) -> Decimal:
+        """The adopted amount plus reallocations in, minus reallocations out."""
+        return (
+            item.adopted_amount
+            + decimal_sum(self.moved_in.get(item.pk, []))
+            - decimal_sum(self.moved_out.get(item.pk, []))
+        )
+
+
+def _municipality_key(cell: Cell) -> str:
+    return normalize_name(cell_text(cell))
+
+
+def plan_allocation_import(dataset: tablib.Dataset, *, user=None, as_system=False) -> ImportPlan:
+    """Check a file of allocations and say what each row does; nothing is written.
+
+    A row creates the allocation of its budget item and recipient, updates its amounts, or
+    leaves it unchanged; the item's other allocations stay. An item whose realised allocations
+    would exceed the money available is refused.
+    """
+    header, all_cells, lookups = _plan_rows(
+        dataset, ALLOCATION_COLUMNS, user=user, as_system=as_system, lookups=_AllocationLookups
+    )
+    plan = ImportPlan(header, [])
+    first_line_of: dict[tuple, int] = {}
+    rows_by_item: dict[int, list[tuple[RowPlan, _Cells]]] = {}
+    items: dict[int, MunicipalBudgetItem] = {}
+    next_position = {
+        pk: max((a.position for a in allocations), default=-1) + 1
+        for pk, allocations in lookups.allocations.items()
+    }
+    for cells, row in _rows_to_plan(all_cells, plan):
+        item = _read_budget_item(cells, row, lookups)
+        recipient = _attempt(row, "recipient", _parse_recipient, cells["recipient"])
+        values = _allocation_amounts(cells, row)
+        if item is None or recipient is None:
+            continue
+        key = (item.pk, normalize_name(recipient))
+        if key in first_line_of:
+            row.fail(
+                NON_FIELD_ERRORS,
+                cells["recipient"].error(
+                    _(
+                        "Line %(line)d repeats line %(first)d: the budget item “%(item)s” has "
+                        "the recipient “%(value)s” twice in the file."
+                    ),
+                    first=first_line_of[key],
+                    item=item,
+                ),
+            )
+            continue
+        first_line_of[key] = row.line
+        items[item.pk] = item
+        rows_by_item.setdefault(item.pk, []).append((row, cells))
+        row.values = {"item": item, "recipient": recipient, **values}
+        _match_allocation(row, cells, lookups.allocations[item.pk], next_position)
+    for item_id, item_rows in rows_by_item.items():
+        _check_available(items[item_id], item_rows, lookups)
+    return plan
+
+
+def _read_budget_item(cells: _Cells, row: RowPlan, lookups: _AllocationLookups):
+    """The budget item of a row, by name or code within its municipality and year."""
+    municipality = _read_municipality(cells["municipality"], row, lookups)
+    year = _attempt(row, "year", parse_year, cells["year"])
+    cell = cells["item"]
+    name = _attempt(row, "item", _parse_required_text, cell)
+    if None in (municipality, year, name):
+        return None
+    place = (municipality.pk, year)
+    found = lookups.items.get((*place, "name", normalize_name(name))) or lookups.items.get(
+        (*place, "code", name.casefold()), []
+    )
+    if len(found) == 1:
+        return found[0]
+    if found:
+        message = _(
+            "Line %(line)d, column “%(column)s”: several budget items of the municipality "
+            "“%(municipality)s” in year %(year)d have the code “%(value)s”; give the item's name."
+        )
+    else:
+        message = _(
+            "Line %(line)d, column “%(column)s”: the municipality “%(municipality)s” has no "
+            "budget item “%(value)s” in year %(year)d; create the budget item first."
+        )
+    row.fail("item", cell.error(message, municipality=municipality.short_name, year=year))
+    return None
+
+
+def _read_municipality(cell: Cell, row: RowPlan, lookups: _AllocationLookups):
+    if is_blank(cell.value):
+        row.fail("municipality", _empty(cell))
+        return None
+    key = _municipality_key(cell)
+    municipality = lookups.municipalities.get(key)
+    if municipality is None:
+        if key in lookups.municipalities:
+            message = _(
+                "Line %(line)d, column “%(column)s”: several municipalities are called "
+                "“%(value)s”; give the slug."
+            )
+        else:
+            message = _(
+                "Line %(line)d, column “%(column)s”: there is no municipality “%(value)s”; "
+                "give its slug or short name."
+            )
+        row.fail("municipality", cell.error(message))
+        return None
+    if municipality.pk not in lookups.editable:
+        row.fail(
+            "municipality",
+            cell.error(
+                _(
+                    "Line %(line)d, column “%(column)s”: you may not change the allocations "
+                    "of the municipality “%(value)s”."
+                )
+            ),
+        )
+        return None
+    return municipality
+
+
+def _parse_required_text(cell: Cell) -> str:
+    return parse_text(cell, required=True)
+
+
+def _parse_recipient(cell: Cell) -> str:
+    return parse_text(cell, max_length=300, required=True)
+
+
+def _allocation_amounts(cells: _Cells, row: RowPlan) -> dict[str, Any]:
+    """The realised amount and, when the file has the column, the planned one (may be empty)."""
+    values = {
+        "realised_amount": _attempt(row, "realised_amount", parse_amount, cells["realised_amount"])
+    }
+    if cells.has("planned_amount"):
+        cell = cells["planned_amount"]
+        values["planned_amount"] = (
+            None if is_blank(cell.value) else _attempt(row, "planned_amount", parse_amount, cell)
+        )
+    return values
+
+
+def _match_allocation(row: RowPlan, cells: _Cells, existing: list, next_position: dict) -> None:
+    """The stored allocation the row updates, or the position of a new one."""
+    item = row.values["item"]
+    name = normalize_name(row.values["recipient"])
+    matches = [a for a in existing if normalize_name(a.recipient) == name]
+    if len(matches) > 1:
+        row.fail(
+            "recipient",
+            cells["recipient"].error(
+                _(
+                    "Line %(line)d, column “%(column)s”: the budget item “%(item)s” already has "
+                    "%(count)d allocations to “%(value)s”; merge them in the admin first."
+                ),
+                item=item,
+                count=len(matches),
+            ),
+        )
+    elif matches:
+        allocation = matches[0]
+        allocation.item = item
+        row.instance = allocation
+        row.unchanged = all(getattr(allocation, k) == v for k, v in row.values.items())
+    else:
+        row.values["position"] = next_position[item.pk]
+        next_position[item.pk] += 1
+
+
+def _check_available(item: MunicipalBudgetItem, item_rows: list, lookups) -> None:
+    """Allocation.clean for the whole file: realised money within the money available.
+
+    Checked when the adopted amount is known, every row of the item is valid and the file
+    changes something; the problem is reported on the row that takes the sum past the limit.
+    """
+    rows = [row for row, _cells in item_rows]
+    if (
+        item.adopted_amount is None
+        or any(r.problems for r in rows)
+        or all(r.unchanged for r in rows)
+    ):
+        return
+    named = {row.instance.pk for row in rows if row.instance is not None}
+    untouched = [a for a in lookups.allocations[item.pk] if a.pk not in named]
+    available = lookups.available(item)
+    running = decimal_sum(a.realised_amount for a in untouched)
+    spent = running + decimal_sum(row.values["realised_amount"] for row in rows)
+    if spent <= available:
+        return
+    for row, cells in item_rows:
+        running += row.values["realised_amount"]
+        if running > available:
+            row.fail(
+                "realised_amount",
+                cells["realised_amount"].error(
+                    _(
+                        "Line %(line)d, column “%(column)s”: with “%(value)s” the realised "
+                        "allocations of the budget item “%(item)s” add up to %(spent)s EUR, "
+                        "more than the %(available)s EUR available (adopted %(adopted)s EUR "
+                        "plus or minus reallocations); record a reallocation first."
+                    ),
+                    item=item,
+                    spent=money(spent),
+                    available=money(available),
+                    adopted=money(item.adopted_amount),
+                ),
+            )
+            return
 
 
 # --- Reading files -------------------------------------------------------------------------

@@ -5,11 +5,13 @@
   coordinator) and a membership in one of the strategy's municipalities.
 - Editing a strategy (its key, associations, lines, items, in-kind support) takes the strategy
   coordinator's role and a membership in the strategy's lead municipality.
+- A municipality's own budget items and their allocations are read and changed by those whose
+  role allows it and who are members of that municipality (as ``MunicipalityScopedAdmin``).
 """
 
 from django.db.models import QuerySet
 
-from funding.models import FundingStrategy
+from funding.models import FundingStrategy, Municipality
 
 
 def readable_strategies(user) -> QuerySet[FundingStrategy]:
@@ -40,3 +42,23 @@ def can_read_strategy(user, strategy: FundingStrategy) -> bool:
 
 def can_edit_strategy(user, strategy: FundingStrategy) -> bool:
     return editable_strategies(user).filter(pk=strategy.pk).exists()
+
+
+def _member_municipalities(user, permission: str) -> QuerySet[Municipality]:
+    if not user.is_active:
+        return Municipality.objects.none()
+    if user.is_superuser:
+        return Municipality.objects.all()
+    if not user.has_perm(permission):
+        return Municipality.objects.none()
+    return Municipality.objects.filter(memberships__user=user).distinct()
+
+
+def readable_municipalities(user) -> QuerySet[Municipality]:
+    """The municipalities whose budget items and allocations the user may read."""
+    return _member_municipalities(user, "funding.view_allocation")
+
+
+def editable_municipalities(user) -> QuerySet[Municipality]:
+    """The municipalities whose allocations the user may change."""
+    return _member_municipalities(user, "funding.change_allocation")

@@ -1,15 +1,17 @@
-"""django-import-export resources for budget lines and items, shared by the admin and the command.
+"""django-import-export resources for budget lines, items and allocations, for admin and commands.
 
-Both resources check the whole file before anything is written (``funding.imports``): every bad
+The resources check the whole file before anything is written (``funding.imports``): every bad
 row is reported with its line, column and value, and one bad row writes nothing — the import
 always runs in a transaction that is rolled back on any problem, whatever the caller asks.
-Rows are written in bulk, each with its history record (django-simple-history); a row that
-changes nothing is skipped, so importing the same file twice changes nothing.
+Rows are written in bulk, each with its history record where the model keeps history
+(django-simple-history); a row that changes nothing is skipped, so importing the same file twice
+changes nothing.
 
 Who imports: pass ``user`` (to the constructor or to ``import_data``, as the admin does); the
-user must be allowed to edit every strategy the file touches, and history records the user.
-A system import (``as_system=True``, the command without ``--user``) may write any strategy.
-Who exports: ``user`` again; an export holds only the strategies the user may read.
+user must be allowed to edit every strategy (for allocations: every municipality) the file
+touches, and history records the user. A system import (``as_system=True``, a command without
+``--user``) may write anything.
+Who exports: ``user`` again; an export holds only the strategies (municipalities) the user reads.
 """
 
 import functools
@@ -23,23 +25,27 @@ from import_export.results import RowResult
 from simple_history.utils import bulk_create_with_history
 
 from funding.imports import (
+    ALLOCATION_COLUMNS,
     ITEM_COLUMNS,
     LINE_COLUMNS,
     ImportFileError,
     ImportPlan,
     escape_formula,
+    plan_allocation_import,
     plan_item_import,
     plan_line_import,
 )
 from funding.models import (
     CATEGORY_EXCHANGE_LABELS,
+    Allocation,
     BudgetCategory,
     BudgetItem,
     BudgetLine,
     FundingStrategy,
+    Municipality,
     StrategyAssociation,
 )
-from funding.permissions import readable_strategies
+from funding.permissions import readable_municipalities, readable_strategies
 from programs.models import Association
 
 
@@ -97,6 +103,15 @@ class PlannedImportResource(resources.ModelResource):
     """Rows follow a plan made from the whole file before the first row is imported."""
 
     strategy_lookup = "strategy"  # how the exported model reaches its strategy
+
+    class Meta:
+        # All or nothing in one transaction; unchanged rows are skipped. The plan checks every
+        # rule of the model's clean() for the whole file, so rows are not cleaned one by one.
+        use_bulk = True
+        use_transactions = True
+        skip_unchanged = True
+        report_skipped = True
+        clean_model_instances = False
 
     def __init__(self, user=None, as_system=False, **kwargs):
         super().__init__(**kwargs)
@@ -177,13 +192,7 @@ class PlannedImportResource(resources.ModelResource):
     def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
         try:
             if self.create_instances and self.may_write() and (using_transactions or not dry_run):
-                bulk_create_with_history(
-                    self.create_instances,
-                    self._meta.model,
-                    batch_size=batch_size,
-                    default_user=self.history_user,
-                    default_change_reason=self.change_reason,
-                )
+                self._create(self.create_instances, batch_size)
         except Exception as error:
             self.handle_import_error(result, error, raise_errors)
         finally:
@@ -192,35 +201,70 @@ class PlannedImportResource(resources.ModelResource):
     def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
         try:
             if self.update_instances and self.may_write() and (using_transactions or not dry_run):
-                for instance in self.update_instances:
-                    # What the model's save() does; a bulk update bypasses save().
-                    instance.version += 1
-                update_rows(self.update_instances, [*self.get_bulk_update_fields(), "version"])
-                self._meta.model.history.bulk_history_create(
-                    self.update_instances,
-                    update=True,
-                    default_user=self.history_user,
-                    default_change_reason=self.change_reason,
-                )
+                self._update(self.update_instances)
         except Exception as error:
             self.handle_import_error(result, error, raise_errors)
         finally:
             self.update_instances.clear()
 
+    def _create(self, instances, batch_size) -> None:
+        model = self._meta.model
+        if keeps_history(model):
+            bulk_create_with_history(
+                instances,
+                model,
+                batch_size=batch_size,
+                default_user=self.history_user,
+                default_change_reason=self.change_reason,
+            )
+        else:
+            model.objects.bulk_create(instances, batch_size=batch_size)
+
+    def _update(self, instances) -> None:
+        model = self._meta.model
+        names = self.get_bulk_update_fields()
+        if is_versioned(model):
+            for instance in instances:
+                # What the model's save() does; a bulk update bypasses save().
+                instance.version += 1
+            names = [*names, "version"]
+        update_rows(instances, names)
+        if keeps_history(model):
+            model.history.bulk_history_create(
+                instances,
+                update=True,
+                default_user=self.history_user,
+                default_change_reason=self.change_reason,
+            )
+
     # --- export ---------------------------------------------------------------------------
 
     def filter_export(self, queryset, **kwargs):
-        """Only the strategies the exporting user may read."""
+        """Only what the exporting user may read."""
         if self.as_system:
             return queryset
         user = kwargs.get("user") or self.user
         if user is None:
             raise ValueError(f"{type(self).__name__} exports need user= or as_system=True.")
+        return self.readable(queryset, user)
+
+    def readable(self, queryset, user):
+        """The rows of the strategies the user may read."""
         return queryset.filter(**{f"{self.strategy_lookup}__in": readable_strategies(user)})
 
     def export_field(self, field, instance, **kwargs):
         # Against formula injection, in CSV and XLSX alike: a note "=HYPERLINK(…)" stays text.
         return escape_formula(super().export_field(field, instance, **kwargs))
+
+
+def keeps_history(model) -> bool:
+    """Whether django-simple-history records the model's changes."""
+    return hasattr(model._meta, "simple_history_manager_attribute")
+
+
+def is_versioned(model) -> bool:
+    """Whether the model has the optimistic-lock ``version`` that every save raises."""
+    return any(f.name == "version" for f in model._meta.concrete_fields)
 
 
 def update_rows(instances, field_names: list[str]) -> None:
@@ -264,6 +308,7 @@ def planned_error(planned) -> ValidationError:
 
 _LINE = _headers(LINE_COLUMNS)
 _ITEM = _headers(ITEM_COLUMNS)
+_ALLOCATION = _headers(ALLOCATION_COLUMNS)
 
 
 class BudgetLineResource(PlannedImportResource):
@@ -292,11 +337,6 @@ class BudgetLineResource(PlannedImportResource):
         model = BudgetLine
         fields = ("strategy", "year", "association", "category", "note", "amount")
         import_id_fields = ("strategy", "year", "association", "category")
-        use_bulk = True
-        use_transactions = True
-        skip_unchanged = True
-        report_skipped = True
-        clean_model_instances = False  # the plan checks every rule of BudgetLine.clean
 
     planner = plan_line_import
 
@@ -358,11 +398,6 @@ class BudgetItemResource(PlannedImportResource):
             "amount",
         )
         import_id_fields = ("strategy", "year", "association", "category", "description")
-        use_bulk = True
-        use_transactions = True
-        skip_unchanged = True
-        report_skipped = True
-        clean_model_instances = False  # the plan checks every rule, the line's sum included
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -407,4 +442,51 @@ class BudgetItemResource(PlannedImportResource):
                 "position",
                 "id",
             )
+        )
+
+
+class AllocationResource(PlannedImportResource):
+    """Allocations: občina, leto, postavka, prejemnik, načrtovano, realizirano.
+
+    The budget item is exported by its name, which is unique within municipality and year.
+    """
+
+    municipality = fields.Field(
+        attribute="item__municipality",
+        column_name=_ALLOCATION["municipality"],
+        widget=widgets.ForeignKeyWidget(Municipality, field="slug"),
+    )
+    year = fields.Field(
+        attribute="item__year", column_name=_ALLOCATION["year"], widget=PlainNumberWidget()
+    )
+    item = fields.Field(attribute="item__name", column_name=_ALLOCATION["item"])
+    recipient = fields.Field(attribute="recipient", column_name=_ALLOCATION["recipient"])
+    planned_amount = fields.Field(
+        attribute="planned_amount",
+        column_name=_ALLOCATION["planned_amount"],
+        widget=DecimalCommaWidget(),
+    )
+    realised_amount = fields.Field(
+        attribute="realised_amount",
+        column_name=_ALLOCATION["realised_amount"],
+        widget=DecimalCommaWidget(),
+    )
+
+    class Meta:
+        model = Allocation
+        fields = ("municipality", "year", "item", "recipient", "planned_amount", "realised_amount")
+        import_id_fields = ("municipality", "year", "item", "recipient")
+
+    planner = plan_allocation_import
+
+    def get_bulk_update_fields(self):
+        return ["recipient", "planned_amount", "realised_amount"]
+
+    def readable(self, queryset, user):
+        """The allocations of the municipalities the user may read."""
+        return queryset.filter(item__municipality__in=readable_municipalities(user))
+
+    def get_queryset(self):
+        return Allocation.objects.select_related("item__municipality").order_by(
+            "item__municipality__slug", "item__year", "item__code", "item__name", "position", "id"
         )
