@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.deconstruct import deconstructible
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -35,6 +36,37 @@ def decimal_sum(values) -> Decimal:
 def money(value: Decimal) -> str:
     """An amount for a message, in the active language's format (1.234,56 in Slovenian)."""
     return number_format(value, decimal_pos=2, force_grouping=True)
+
+
+class _LocalizedLimit:
+    """A limit validator whose message writes the limit and the value as the interface does.
+
+    Django's own validators put ``Decimal("0.00")`` into the message as "0.00"; an officer
+    reads "0,00".
+    """
+
+    def __call__(self, value):
+        cleaned = self.clean(value)
+        if self.compare(cleaned, self.limit_value):
+            raise ValidationError(
+                self.message,
+                code=self.code,
+                params={
+                    "limit_value": number_format(self.limit_value, force_grouping=True),
+                    "show_value": cleaned,
+                    "value": number_format(value, force_grouping=True),
+                },
+            )
+
+
+@deconstructible
+class AtLeast(_LocalizedLimit, MinValueValidator):
+    """MinValueValidator with the limit in the interface's number format."""
+
+
+@deconstructible
+class AtMost(_LocalizedLimit, MaxValueValidator):
+    """MaxValueValidator with the limit in the interface's number format."""
 
 
 class Municipality(models.Model):
@@ -173,7 +205,7 @@ class StrategyShare(models.Model):
         _("share (%)"),
         max_digits=5,
         decimal_places=2,
-        validators=[MinValueValidator(MIN_SHARE), MaxValueValidator(ONE_HUNDRED)],
+        validators=[AtLeast(MIN_SHARE), AtMost(ONE_HUNDRED)],
     )
     position = models.PositiveSmallIntegerField(
         _("column"), default=0, help_text=_("Column order in the cost-sharing table.")
@@ -271,7 +303,7 @@ def _amount_field(verbose_name):
         verbose_name,
         max_digits=14,
         decimal_places=2,
-        validators=[MinValueValidator(Decimal("0.00"))],
+        validators=[AtLeast(Decimal("0.00"))],
     )
 
 
@@ -397,7 +429,7 @@ class BudgetItem(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[MinValueValidator(MIN_SHARE), MaxValueValidator(ONE_HUNDRED)],
+        validators=[AtLeast(MIN_SHARE), AtMost(ONE_HUNDRED)],
     )
     amount = _amount_field(_("amount (EUR)"))
     version = models.PositiveIntegerField(_("version"), default=0, editable=False)
@@ -515,7 +547,7 @@ class MunicipalBudgetItem(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[MinValueValidator(Decimal("0.00"))],
+        validators=[AtLeast(Decimal("0.00"))],
         help_text=_("Empty when the source does not state it."),
     )
     note = models.TextField(_("note"), blank=True)
@@ -562,7 +594,7 @@ class Allocation(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[MinValueValidator(Decimal("0.00"))],
+        validators=[AtLeast(Decimal("0.00"))],
     )
     realised_amount = _amount_field(_("realised (EUR)"))
     position = models.PositiveSmallIntegerField(_("order"), default=0)

@@ -9,7 +9,7 @@ from django.db import models
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from funding.models import FIRST_YEAR, LAST_YEAR, money
+from funding.models import FIRST_YEAR, LAST_YEAR, AtLeast, AtMost, money
 
 # Slovenian business register numbers (matična številka) have 7 or 10 digits; tax numbers
 # (davčna številka) have 8 digits and never start with 0.
@@ -418,7 +418,7 @@ class ReportFunding(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[MinValueValidator(Decimal("0.00"))],
+        validators=[AtLeast(Decimal("0.00"))],
     )
     share_percent = models.DecimalField(
         _("share of the programme (%)"),
@@ -426,7 +426,7 @@ class ReportFunding(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("100.00"))],
+        validators=[AtLeast(Decimal("0.01")), AtMost(Decimal("100.00"))],
     )
     note = models.CharField(_("note"), max_length=300, blank=True)
     position = models.PositiveSmallIntegerField(_("order"), default=0)
@@ -502,14 +502,14 @@ class Indicator(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[MinValueValidator(Decimal("0.00"))],
+        validators=[AtLeast(Decimal("0.00"))],
         help_text=_("Empty when the source states no target."),
     )
     achieved = models.DecimalField(
         _("achieved"),
         max_digits=14,
         decimal_places=2,
-        validators=[MinValueValidator(Decimal("0.00"))],
+        validators=[AtLeast(Decimal("0.00"))],
     )
     achieved_by_association = models.DecimalField(
         _("of which by the association"),
@@ -517,7 +517,7 @@ class Indicator(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[MinValueValidator(Decimal("0.00"))],
+        validators=[AtLeast(Decimal("0.00"))],
         help_text=_("For a partnership's indicator: the reporting association's part."),
     )
     position = models.PositiveSmallIntegerField(_("order"), default=0)
