@@ -68,17 +68,18 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
 
 def roles_ensure() -> dict[str, Group]:
     """Create or update the role groups so they hold exactly their permissions."""
+    # One query for all permissions: the demo loader (and every test that loads it) calls this.
+    by_name = {
+        (p.content_type.app_label, p.codename): p
+        for p in Permission.objects.select_related("content_type")
+    }
     groups = {}
     for role, models in ROLE_PERMISSIONS.items():
         group, _created = Group.objects.get_or_create(name=role)
-        codenames = []
+        permissions = []
         for model_label, actions in models.items():
             app_label, model = model_label.split(".")
-            codenames += [(app_label, f"{action}_{model}") for action in actions]
-        permissions = [
-            Permission.objects.get(content_type__app_label=app, codename=codename)
-            for app, codename in codenames
-        ]
+            permissions += [by_name[(app_label, f"{action}_{model}")] for action in actions]
         group.permissions.set(permissions)
         groups[role] = group
     return groups
