@@ -183,6 +183,7 @@ class _Scale:
     def width(self, value: Decimal, full: float) -> float:
         if self.largest == 0 or value <= 0:
             return 0.0
+        # Geometry only: a bar's length in SVG units. Printed amounts come from the Decimal.
         return full * float(value / self.largest)
 
 
