@@ -35,7 +35,7 @@ from funding.models import (
     decimal_sum,
     money,
 )
-from funding.permissions import editable_strategies, readable_strategies
+from funding.permissions import editable_strategies, member_municipalities, readable_strategies
 from funding.realisation import item_realisation
 from funding.resources import AllocationResource, BudgetItemResource, BudgetLineResource
 from funding.services import budget_lines_copy_to_next_year
@@ -446,7 +446,7 @@ class MunicipalityScopedAdmin(admin.ModelAdmin):
     formfield_overrides = DECIMALS_AS_TYPED
 
     def _mine(self, request):
-        return Municipality.objects.filter(memberships__user=request.user)
+        return member_municipalities(request.user)
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

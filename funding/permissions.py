@@ -44,14 +44,19 @@ def can_edit_strategy(user, strategy: FundingStrategy) -> bool:
     return editable_strategies(user).filter(pk=strategy.pk).exists()
 
 
-def _member_municipalities(user, permission: str) -> QuerySet[Municipality]:
+def member_municipalities(user) -> QuerySet[Municipality]:
+    """The municipalities the user works for (all of them for a superuser)."""
     if not user.is_active:
         return Municipality.objects.none()
     if user.is_superuser:
         return Municipality.objects.all()
+    return Municipality.objects.filter(memberships__user=user).distinct()
+
+
+def _member_municipalities(user, permission: str) -> QuerySet[Municipality]:
     if not user.has_perm(permission):
         return Municipality.objects.none()
-    return Municipality.objects.filter(memberships__user=user).distinct()
+    return member_municipalities(user)
 
 
 def readable_municipalities(user) -> QuerySet[Municipality]:

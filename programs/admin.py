@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from funding.admin import DECIMALS_AS_TYPED
-from funding.models import MunicipalBudgetItem, Municipality
+from funding.models import MunicipalBudgetItem
+from funding.permissions import member_municipalities
 from programs.models import (
     AnnualReport,
     Association,
@@ -75,12 +76,6 @@ class ProjectAdmin(admin.ModelAdmin):
     autocomplete_fields = ["association", "lead_partner"]
     filter_horizontal = ["partners", "funders"]
     date_hierarchy = "start_date"
-
-
-def _my_municipalities(user):
-    if user.is_superuser:
-        return Municipality.objects.all()
-    return Municipality.objects.filter(memberships__user=user)
 
 
 class ReportChildInline:
@@ -245,7 +240,7 @@ class AnnualReportAdmin(admin.ModelAdmin):
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         # A report goes only to the user's own municipalities and their budget items.
-        mine = _my_municipalities(request.user)
+        mine = member_municipalities(request.user)
         if db_field.name == "municipalities":
             kwargs["queryset"] = mine
         elif db_field.name == "budget_items":
@@ -302,7 +297,7 @@ class AnnualReportAdmin(admin.ModelAdmin):
         if not request.user.has_perm("programs.add_councilsubmission"):
             self.message_user(request, _("You may not prepare council submissions."), "error")
             return
-        mine = _my_municipalities(request.user)
+        mine = member_municipalities(request.user)
         created = 0
         for report in queryset:
             for municipality in report.municipalities.filter(pk__in=mine):
@@ -360,7 +355,7 @@ class CouncilSubmissionAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .filter(
                 report__in=readable_reports(request.user),
-                municipality__in=_my_municipalities(request.user),
+                municipality__in=member_municipalities(request.user),
             )
         )
 
@@ -378,7 +373,7 @@ class CouncilSubmissionAdmin(admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "municipality":
-            kwargs["queryset"] = _my_municipalities(request.user)
+            kwargs["queryset"] = member_municipalities(request.user)
         elif db_field.name == "report":
             kwargs["queryset"] = readable_reports(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
