@@ -28,6 +28,8 @@ from funding.models import (
     CATEGORY_EXCHANGE_LABELS,
     FIRST_YEAR,
     LAST_YEAR,
+    MAX_INDEXATION,
+    MIN_INDEXATION,
     ONE_HUNDRED,
     BudgetCategory,
     FundingStrategy,
@@ -90,6 +92,7 @@ class AssociationDoc:
     lines: tuple[LineDoc, ...]
     fields: dict[str, Any] = field(default_factory=dict)
     programmes: tuple[ProgrammeDoc, ...] | None = None
+    funding_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,14 @@ class InKindDoc:
     association: str
     description: str
     address: str = ""
+
+
+@dataclass(frozen=True)
+class IndexationDoc:
+    year: int
+    category: BudgetCategory
+    percent: Decimal
+    basis: str = ""
 
 
 @dataclass(frozen=True)
@@ -114,6 +125,7 @@ class StrategyDoc:
     fields: dict[str, Any] = field(default_factory=dict)
     in_kind_support: tuple[InKindDoc, ...] = ()
     institutions: dict[str, str] = field(default_factory=dict)
+    indexation_rates: tuple[IndexationDoc, ...] = ()
 
 
 _MISSING = object()
@@ -191,8 +203,10 @@ class _Reader:
             return _MISSING
         return value
 
-    def decimal(self, obj, key, path, *, maximum, minimum_exclusive=False, required=True) -> Any:
-        """A non-negative decimal string with at most two decimals."""
+    def decimal(
+        self, obj, key, path, *, maximum, minimum_exclusive=False, required=True, signed=False
+    ) -> Any:
+        """A decimal string with at most two decimals, non-negative unless ``signed``."""
         value = self.get(obj, key, path, required=required)
         if value is _MISSING or (value is None and not required):
             return value
@@ -204,7 +218,10 @@ class _Reader:
                 % {"value": _show(value)},
             )
             return _MISSING
-        if not _PLAIN_DECIMAL.match(value.strip()):
+        digits = value.strip()
+        if signed and digits.startswith("-"):
+            digits = digits[1:]
+        if not _PLAIN_DECIMAL.match(digits):
             self.fail(where, _("%(value)s is not a decimal number") % {"value": _show(value)})
             return _MISSING
         try:
@@ -212,7 +229,7 @@ class _Reader:
         except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
             self.fail(where, _("%(value)s is not a decimal number") % {"value": _show(value)})
             return _MISSING
-        if number < 0:
+        if number < 0 and not signed:
             self.fail(where, _("%(value)s must not be negative") % {"value": _show(value)})
             return _MISSING
         if minimum_exclusive and number == 0:
@@ -304,6 +321,7 @@ _MUNICIPALITY_FIELDS = {
     "mayor_name": ("text", 120),
     "mayor_title": ("choice", ["", *Municipality.MayorTitle.values]),
     "address": ("text", 200),
+    "statute_basis": ("text", 300),
 }
 _ASSOCIATION_FIELDS = {
     "short_name": ("text", 120),
@@ -314,6 +332,7 @@ _ASSOCIATION_FIELDS = {
     "address": ("text", 200),
     "registration_number": ("text", 10),
     "tax_number": ("text", 8),
+    "presentation": ("text", None),
 }
 _PROGRAMME_FIELDS = {
     "description": ("text", None),
@@ -328,6 +347,9 @@ _STRATEGY_FIELDS = {
     "document_date": ("date", None),
     "key_source": ("text", None),
     "funding_rules": ("text", None),
+    "introduction": ("text", None),
+    "assessment": ("text", None),
+    "resolution_basis": ("text", None),
 }
 
 
@@ -402,6 +424,7 @@ def _read_strategy(reader: _Reader, data: dict) -> StrategyDoc | None:
     years = range(start, end + 1) if period_known else None
     associations = _read_associations(reader, data, years, institutions)
     in_kind = _read_in_kind(reader, data, municipality_slugs, {a.slug for a in associations})
+    indexation = _read_indexation(reader, data, years)
 
     if reader.problems:
         return None
@@ -416,7 +439,40 @@ def _read_strategy(reader: _Reader, data: dict) -> StrategyDoc | None:
         fields=fields,
         in_kind_support=tuple(in_kind),
         institutions=institutions,
+        indexation_rates=tuple(indexation),
     )
+
+
+def _read_indexation(reader: _Reader, data: dict, years) -> list[IndexationDoc]:
+    result, seen = [], set()
+    for path, obj in reader.objects(data, "indexation_rates", "", required=False):
+        year = reader.integer(obj, "year", path, minimum=FIRST_YEAR, maximum=LAST_YEAR)
+        category = reader.choice(obj, "category", path, _CATEGORY_BY_LABEL, required=True)
+        percent = reader.decimal(obj, "percent", path, maximum=MAX_INDEXATION, signed=True)
+        basis = reader.text(obj, "basis", path, required=False, max_length=300, blank=True)
+        if year is not _MISSING and years is not None and year not in years[1:]:
+            reader.fail(
+                f"{path}.year",
+                _("%(value)s is not a later year of the strategy") % {"value": _show(year)},
+            )
+        if percent is not _MISSING and percent < MIN_INDEXATION:
+            reader.fail(
+                f"{path}.percent",
+                _("%(value)s is below %(min)s") % {"value": _show(percent), "min": MIN_INDEXATION},
+            )
+            percent = _MISSING
+        if _MISSING not in (year, category):
+            reader.unique((year, category), seen, f"{path}.category")
+        if _MISSING not in (year, category, percent):
+            result.append(
+                IndexationDoc(
+                    year=year,
+                    category=_CATEGORY_BY_LABEL[category],
+                    percent=percent,
+                    basis="" if basis is _MISSING else basis,
+                )
+            )
+    return result
 
 
 def _read_institutions(reader: _Reader, data: dict) -> dict[str, str]:
@@ -472,10 +528,18 @@ def _read_associations(reader, data, years, institutions) -> list[AssociationDoc
         programmes = None
         if "programmes" in obj:
             programmes = tuple(_read_programmes(reader, obj, path, institutions))
+        funding_text = reader.text(
+            obj, "funding_text", path, required=False, max_length=None, blank=True
+        )
         if _MISSING not in (slug, name):
             result.append(
                 AssociationDoc(
-                    slug=slug, name=name, lines=tuple(lines), fields=fields, programmes=programmes
+                    slug=slug,
+                    name=name,
+                    lines=tuple(lines),
+                    fields=fields,
+                    programmes=programmes,
+                    funding_text="" if funding_text is _MISSING else funding_text,
                 )
             )
     return result
@@ -657,15 +721,30 @@ def strategy_document(strategy: FundingStrategy) -> dict:
         else None,
         "key_source": strategy.key_source,
         "funding_rules": strategy.funding_rules,
+        "introduction": strategy.introduction,
+        "assessment": strategy.assessment,
+        "resolution_basis": strategy.resolution_basis,
         "institutions": [{"short_name": f.short_name, "name": f.name} for f in funders],
         "municipalities": [_municipality_entry(share) for share in shares],
         "associations": [
             _association_entry(
-                m.association,
+                m,
                 lines_by_association.get(m.association_id, []),
                 programmes_by_association.get(m.association_id, []),
             )
             for m in memberships
+        ],
+        "indexation_rates": [
+            {
+                "year": rate.year,
+                "category": CATEGORY_EXCHANGE_LABELS[BudgetCategory(rate.category)],
+                "percent": f"{rate.percent:.2f}",
+                "basis": rate.basis,
+            }
+            for rate in sorted(
+                strategy.indexation_rates.all(),
+                key=lambda rate: (rate.year, _category_index(rate.category)),
+            )
         ],
         "in_kind_support": [
             {
@@ -698,10 +777,12 @@ def _municipality_entry(share) -> dict:
         "mayor_name": municipality.mayor_name,
         "mayor_title": municipality.mayor_title,
         "address": municipality.address,
+        "statute_basis": municipality.statute_basis,
     }
 
 
-def _association_entry(association, lines, programmes) -> dict:
+def _association_entry(membership, lines, programmes) -> dict:
+    association = membership.association
     return {
         "slug": association.slug,
         "name": association.name,
@@ -713,6 +794,8 @@ def _association_entry(association, lines, programmes) -> dict:
         "address": association.address,
         "registration_number": association.registration_number,
         "tax_number": association.tax_number,
+        "presentation": association.presentation,
+        "funding_text": membership.funding_text,
         "lines": [_line_entry(line) for line in lines],
         "programmes": [_programme_entry(programme) for programme in programmes],
     }

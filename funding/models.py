@@ -84,6 +84,15 @@ class Municipality(models.Model):
         _("mayor's title"), max_length=10, choices=MayorTitle.choices, blank=True
     )
     address = models.CharField(_("address"), max_length=200, blank=True)
+    statute_basis = models.CharField(
+        _("statute article for council resolutions"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "The article of the municipality's statute a council resolution cites, e.g. "
+            '"16. člena Statuta Občine Komen (Uradni list RS, št. 80/09, 39/14, 39/16)".'
+        ),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -133,6 +142,21 @@ class FundingStrategy(models.Model):
         help_text=_("The agreement the shares come from, e.g. the agreement of 8 May 2002."),
     )
     funding_rules = models.TextField(_("funding rules"), blank=True)
+    introduction = models.TextField(
+        _("introduction"), blank=True, help_text=_("Section A of the annex (Uvod).")
+    )
+    assessment = models.TextField(
+        _("assessment and reasons"),
+        blank=True,
+        help_text=_("Section C.1 of the annex: the state of affairs and the reasons for adoption."),
+    )
+    resolution_basis = models.TextField(
+        _("legal basis of the resolution"),
+        blank=True,
+        help_text=_(
+            "The laws the council resolution (SKLEP) cites before the municipality's statute."
+        ),
+    )
     municipalities = models.ManyToManyField(
         Municipality, through="StrategyShare", related_name="strategies", blank=True
     )
@@ -250,6 +274,11 @@ class StrategyAssociation(models.Model):
     )
     position = models.PositiveSmallIntegerField(
         _("order"), default=0, help_text=_("Order of the association in the strategy's tables.")
+    )
+    funding_text = models.TextField(
+        _("scope of co-funding"),
+        blank=True,
+        help_text=_("The annex's text on what the municipalities co-fund for this association."),
     )
 
     class Meta:
@@ -714,3 +743,203 @@ class StatedRealisation(models.Model):
 
     def __str__(self):
         return str(self.item)
+
+
+# Indexation between two years stays within these bounds: a typo such as 20 instead of 2.0
+# is caught by the officer's eye, 200 by this rule.
+MIN_INDEXATION, MAX_INDEXATION = Decimal("-50.00"), Decimal("100.00")
+
+
+class IndexationRate(models.Model):
+    """How much one category's lines change from the previous year (indeksacija).
+
+    The 2025 rule of the Kras strategy was "material costs +2 % on 2024"; later years follow
+    each year's budget assumptions, staff costs the pay-grade assumptions. A year's lines are
+    derived from the previous year's by these rates and can then be edited line by line.
+    """
+
+    strategy = models.ForeignKey(
+        FundingStrategy,
+        verbose_name=_("strategy"),
+        on_delete=models.CASCADE,
+        related_name="indexation_rates",
+    )
+    year = models.PositiveSmallIntegerField(
+        _("year"), help_text=_("The year whose lines the rate derives from the year before.")
+    )
+    category = models.CharField(_("category"), max_length=20, choices=BudgetCategory.choices)
+    percent = models.DecimalField(
+        _("change (%)"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[AtLeast(MIN_INDEXATION), AtMost(MAX_INDEXATION)],
+    )
+    basis = models.CharField(
+        _("basis"),
+        max_length=300,
+        blank=True,
+        help_text=_("Where the rate comes from, e.g. the budget assumptions of the year."),
+    )
+
+    class Meta:
+        ordering = ["strategy", "year", "category"]
+        verbose_name = _("indexation rate")
+        verbose_name_plural = _("indexation rates")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["strategy", "year", "category"],
+                name="one_indexation_rate_per_strategy_year_category",
+                violation_error_message=_("This category already has a rate for this year."),
+            ),
+            models.CheckConstraint(
+                condition=Q(percent__gte=MIN_INDEXATION) & Q(percent__lte=MAX_INDEXATION),
+                name="indexation_rate_plausible",
+                violation_error_message=_("The change must lie between -50 and 100 %."),
+            ),
+        ]
+
+    def __str__(self):
+        return (
+            f"{self.year} {self.get_category_display()}: "
+            f"{number_format(self.percent, decimal_pos=2)} %"
+        )
+
+    def clean(self):
+        strategy = self.strategy if self.strategy_id else None
+        if strategy and self.year is not None and self.year not in strategy.years[1:]:
+            raise ValidationError(
+                {
+                    "year": ValidationError(
+                        _(
+                            "The year %(year)s is not a later year of the strategy "
+                            "(%(first)s–%(last)s)."
+                        ),
+                        code="year_not_derived",
+                        params={
+                            "year": self.year,
+                            "first": strategy.start_year + 1,
+                            "last": strategy.end_year,
+                        },
+                    )
+                }
+            )
+
+
+class StrategyRevision(models.Model):
+    """One version of a strategy put to the councils: the strategy itself or an amendment.
+
+    Number 1 is the strategy as first proposed; 2, 3, … are amendments (spremembe), each with
+    its own adoption by every participating council. A revision takes effect when the last
+    council adopts it; it is then frozen: the strategy/v1 document as adopted and the hash of
+    its rendered annex are stored and never change again.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        PROPOSED = "proposed", _("proposed to the councils")
+        IN_FORCE = "in_force", _("in force")
+
+    strategy = models.ForeignKey(
+        FundingStrategy,
+        verbose_name=_("strategy"),
+        on_delete=models.PROTECT,
+        related_name="revisions",
+    )
+    number = models.PositiveSmallIntegerField(_("number"), default=1)
+    reason = models.TextField(
+        _("reason"), blank=True, help_text=_("What an amendment changes, and why.")
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    proposed_on = models.DateField(_("proposed on"), null=True, blank=True)
+    in_force_on = models.DateField(
+        _("in force since"),
+        null=True,
+        blank=True,
+        help_text=_("The day the last council adopted it."),
+    )
+    document = models.TextField(
+        _("document as adopted"), blank=True, editable=False, help_text=_("strategy/v1 JSON.")
+    )
+    document_sha256 = models.CharField(
+        _("SHA-256 of the document"), max_length=64, blank=True, editable=False
+    )
+    annex_sha256 = models.CharField(
+        _("SHA-256 of the annex PDF"), max_length=64, blank=True, editable=False
+    )
+    frozen_at = models.DateTimeField(_("frozen at"), null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["strategy", "number"]
+        verbose_name = _("strategy revision")
+        verbose_name_plural = _("adoption of strategies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["strategy", "number"],
+                name="one_revision_number_per_strategy",
+                violation_error_message=_("The strategy already has a revision of this number."),
+            ),
+            models.UniqueConstraint(
+                fields=["strategy"],
+                condition=~Q(status="in_force"),
+                name="one_open_revision_per_strategy",
+                violation_error_message=_(
+                    "The strategy already has a revision that is not yet in force."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(number__gte=1),
+                name="revision_number_from_1",
+                violation_error_message=_("Revisions are numbered from 1."),
+            ),
+        ]
+
+    def __str__(self):
+        if self.number == 1:
+            return f"{self.strategy.slug}: {_('strategy')}"
+        return (
+            f"{self.strategy.slug}: {_('amendment no. %(number)s') % {'number': self.number - 1}}"
+        )
+
+    @property
+    def is_frozen(self) -> bool:
+        """Whether the revision is in force and so can no longer change."""
+        return self.status == self.Status.IN_FORCE
+
+
+class StrategyAdoption(models.Model):
+    """A council's adoption of a strategy revision: date, session and resolution number."""
+
+    revision = models.ForeignKey(
+        StrategyRevision,
+        verbose_name=_("revision"),
+        on_delete=models.PROTECT,
+        related_name="adoptions",
+    )
+    municipality = models.ForeignKey(
+        Municipality,
+        verbose_name=_("municipality"),
+        on_delete=models.PROTECT,
+        related_name="adoptions",
+    )
+    date = models.DateField(_("date of the session"))
+    session = models.CharField(_("session"), max_length=120, help_text=_('E.g. "7. redna seja".'))
+    resolution_number = models.CharField(
+        _("resolution number"), max_length=60, help_text=_('E.g. "410-0012/2024-5".')
+    )
+
+    class Meta:
+        ordering = ["revision", "date", "id"]
+        verbose_name = _("council adoption")
+        verbose_name_plural = _("council adoptions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["revision", "municipality"],
+                name="one_adoption_per_revision_and_municipality",
+                violation_error_message=_("This council has already adopted this revision."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.municipality}: {self.resolution_number}"

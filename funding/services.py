@@ -9,10 +9,13 @@ from django.utils.translation import gettext as _
 
 from funding.exchange import ExchangeError, StrategyDoc
 from funding.models import (
+    MAX_INDEXATION,
+    MIN_INDEXATION,
     Allocation,
     BudgetItem,
     BudgetLine,
     FundingStrategy,
+    IndexationRate,
     InKindSupport,
     MunicipalBudgetItem,
     Municipality,
@@ -99,6 +102,9 @@ def strategy_import(*, document: StrategyDoc) -> FundingStrategy:
             "document_date": None,
             "key_source": "",
             "funding_rules": "",
+            "introduction": "",
+            "assessment": "",
+            "resolution_basis": "",
             **fields,
         },
         "strategy",
@@ -107,6 +113,7 @@ def strategy_import(*, document: StrategyDoc) -> FundingStrategy:
     strategy.shares.all().delete()
     strategy.strategy_associations.all().delete()
     strategy.in_kind_support.all().delete()
+    strategy.indexation_rates.all().delete()
 
     for position, entry in enumerate(document.municipalities):
         _save(
@@ -122,7 +129,13 @@ def strategy_import(*, document: StrategyDoc) -> FundingStrategy:
         association = associations[entry.slug]
         path = f"associations[{a_index}]"
         _save(
-            StrategyAssociation(strategy=strategy, association=association, position=a_index), path
+            StrategyAssociation(
+                strategy=strategy,
+                association=association,
+                position=a_index,
+                funding_text=entry.funding_text,
+            ),
+            path,
         )
         for l_index, line_doc in enumerate(entry.lines):
             _write_line(strategy, association, line_doc, f"{path}.lines[{l_index}]")
@@ -139,6 +152,17 @@ def strategy_import(*, document: StrategyDoc) -> FundingStrategy:
                 position=position,
             ),
             f"in_kind_support[{position}]",
+        )
+    for position, entry in enumerate(document.indexation_rates):
+        _save(
+            IndexationRate(
+                strategy=strategy,
+                year=entry.year,
+                category=entry.category,
+                percent=entry.percent,
+                basis=entry.basis,
+            ),
+            f"indexation_rates[{position}]",
         )
     return strategy
 
@@ -184,9 +208,6 @@ def _write_programmes(association, programmes, institutions, path: str) -> None:
         programme.other_funders.set([institutions[short] for short in entry.funders])
 
 
-# Indexation between two years stays within these bounds: a typo such as 20 instead of 2.0
-# is caught by the officer's eye, 200 by this rule.
-MIN_INDEXATION, MAX_INDEXATION = Decimal("-50"), Decimal("100")
 CENT = Decimal("0.01")
 
 

@@ -71,6 +71,11 @@ class Association(models.Model):
     tax_number = models.CharField(
         _("tax number"), max_length=8, blank=True, validators=[tax_number_validator]
     )
+    presentation = models.TextField(
+        _("presentation"),
+        blank=True,
+        help_text=_("The association's presentation in a strategy's annex (section C.2)."),
+    )
 
     class Meta:
         ordering = ["short_name"]
