@@ -37,9 +37,13 @@ def fast_password_hasher(settings):
 
 @pytest.fixture
 def demo(db, settings) -> FundingStrategy:
-    """The Kras 2025–2029 strategy and the demo users, loaded as ``make run`` loads them."""
+    """The Kras 2025–2029 strategy and the demo users, loaded as ``make run`` loads them.
+
+    The strategy is left a draft (``--without-adoption``) so that tests may edit its lines;
+    tests of adoption walk it into force themselves.
+    """
     settings.DEBUG = True
-    call_command("load_demo", stdout=io.StringIO())
+    call_command("load_demo", "--without-adoption", stdout=io.StringIO())
     settings.DEBUG = False
     return FundingStrategy.objects.get(slug=DEMO_SLUG)
 

@@ -42,6 +42,13 @@ DEMO_USERS = [
 class Command(BaseCommand):
     help = "Load the Kras 2025–2029 demo strategy and create one demo user per role."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--without-adoption",
+            action="store_true",
+            help="Leave the Kras strategy a draft, editable, as the tests of editing need it.",
+        )
+
     def handle(self, *args, **options):
         if not settings.DEBUG:
             raise CommandError(
