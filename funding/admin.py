@@ -1,5 +1,6 @@
 """Admin for municipalities, strategies, their key, budget lines and items, and allocations."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
@@ -8,6 +9,8 @@ from django.forms.models import BaseInlineFormSet
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop, ngettext
@@ -15,6 +18,13 @@ from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
+from funding.adoption import (
+    adoption_record,
+    next_revision_number,
+    revision_propose,
+    revision_status_label,
+    revision_withdraw,
+)
 from funding.forms import IndexationForm, LocalizedDecimalField, OptimisticLockForm
 from funding.imports import ImportFileError, SpreadsheetCSV
 from funding.models import (
@@ -29,7 +39,9 @@ from funding.models import (
     Municipality,
     Reallocation,
     StatedRealisation,
+    StrategyAdoption,
     StrategyAssociation,
+    StrategyRevision,
     StrategyShare,
     category_order,
     decimal_sum,
@@ -89,6 +101,13 @@ class ItemsFormSet(BaseInlineFormSet):
             )
 
 
+def _year_of(obj) -> int | None:
+    """The budget year an object belongs to (a line's or an item's), None for the others."""
+    if isinstance(obj, BudgetItem):
+        return obj.line.year
+    return getattr(obj, "year", None)
+
+
 def follow(obj, path: str):
     """The object reached from ``obj`` by a lookup path such as "line__strategy"."""
     for name in filter(None, path.split("__")):
@@ -132,7 +151,11 @@ class StrategyScopedAdmin(admin.ModelAdmin):
     def _may_edit(self, request, obj) -> bool:
         if obj is None:
             return True
-        return editable_strategies(request.user).filter(pk=self._strategy_of(obj).pk).exists()
+        strategy = self._strategy_of(obj)
+        # A proposed or adopted strategy shows read-only: it changes through an amendment.
+        if strategy.lock_reason(year=_year_of(obj)):
+            return False
+        return editable_strategies(request.user).filter(pk=strategy.pk).exists()
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         # New and changed rows may point only at strategies (and their lines) the user edits.
@@ -553,3 +576,177 @@ class AllocationAdmin(SpreadsheetAdmin, MunicipalityScopedAdmin):
 class StatedRealisationAdmin(MunicipalityScopedAdmin):
     municipality_field = "item__municipality"
     list_display = ["item", "spent", "reallocated", "total"]
+
+
+class AdoptionScopedAdmin(StrategyScopedAdmin):
+    """Revisions and adoptions are recorded while the strategy itself is locked (proposed)."""
+
+    def _may_edit(self, request, obj) -> bool:
+        if obj is None:
+            return True
+        revision = obj if isinstance(obj, StrategyRevision) else obj.revision
+        if revision.is_frozen:
+            return False
+        return editable_strategies(request.user).filter(pk=revision.strategy_id).exists()
+
+
+class StrategyAdoptionInline(admin.TabularInline):
+    model = StrategyAdoption
+    extra = 0
+    fields = ["municipality", "date", "session", "resolution_number"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        # Adoptions are recorded one by one (Council adoptions → Add), where the last one
+        # brings the strategy into force.
+        return False
+
+
+class StrategyRevisionForm(forms.ModelForm):
+    class Meta:
+        model = StrategyRevision
+        fields = ["strategy", "reason", "proposed_on"]
+
+    def clean(self):
+        cleaned = super().clean()
+        strategy = cleaned.get("strategy")
+        if self.instance.pk is None and strategy is not None:
+            # Numbered before validation so that the unique (strategy, number) rule holds.
+            self.instance.number = next_revision_number(strategy)
+        return cleaned
+
+
+@admin.register(StrategyRevision)
+class StrategyRevisionAdmin(AdoptionScopedAdmin):
+    form = StrategyRevisionForm
+    list_display = ["strategy", "label", "status_label", "proposed_on", "in_force_on"]
+    list_filter = ["status"]
+    search_fields = ["strategy__title", "strategy__slug"]
+    inlines = [StrategyAdoptionInline]
+    actions = ["propose", "withdraw"]
+    frozen_fields = ["document_sha256", "annex_sha256", "frozen_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = ["label", "status_label", "in_force_on", *self.frozen_fields, "documents"]
+        if obj is not None:
+            fields.insert(0, "strategy")
+            if obj.status != StrategyRevision.Status.DRAFT:
+                fields += ["reason", "proposed_on"]
+        return fields
+
+    @admin.display(description=_("revision"))
+    def label(self, revision):
+        return revision.label
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_label(self, revision):
+        return revision_status_label(revision)
+
+    @admin.display(description=_("documents"))
+    def documents(self, revision):
+        if not revision.pk:
+            return "—"
+        links = [(reverse("reports:revision-annex", args=[revision.pk]), _("annex (PDF)"))]
+        if revision.is_frozen:
+            links.append(
+                (
+                    reverse("reports:strategy-changes", args=[revision.strategy.slug]),
+                    _("changes since adoption"),
+                )
+            )
+        return format_html_join(" · ", '<a href="{}">{}</a>', links)
+
+    def save_model(self, request, obj, form, change):
+        obj.full_clean()
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("Propose the selected revisions to the councils"))
+    def propose(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda revision: revision_propose(
+                revision=revision, proposed_on=revision.proposed_on or timezone.localdate()
+            ),
+            _("%(revision)s proposed to the councils."),
+        )
+
+    @admin.action(description=_("Withdraw the selected proposals"))
+    def withdraw(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda revision: revision_withdraw(revision=revision),
+            _("%(revision)s withdrawn to draft."),
+        )
+
+    def _each(self, request, queryset, service, success):
+        for revision in queryset.select_related("strategy"):
+            if not self._may_edit(request, revision):
+                self.message_user(
+                    request,
+                    _("You may not change %(revision)s.") % {"revision": revision},
+                    messages.ERROR,
+                )
+                continue
+            try:
+                service(revision)
+            except ValidationError as error:
+                for message in error.messages:
+                    self.message_user(request, f"{revision}: {message}", messages.ERROR)
+            else:
+                self.message_user(request, success % {"revision": revision}, messages.SUCCESS)
+
+
+@admin.register(StrategyAdoption)
+class StrategyAdoptionAdmin(AdoptionScopedAdmin):
+    strategy_field = "revision__strategy"
+    list_display = ["revision", "municipality", "date", "session", "resolution_number"]
+    list_filter = ["municipality"]
+    search_fields = ["resolution_number", "revision__strategy__title"]
+    fields = ["revision", "municipality", "date", "session", "resolution_number"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["revision", "municipality"] if obj is not None else []
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        editable = editable_strategies(request.user)
+        if db_field.name == "revision":
+            kwargs["queryset"] = StrategyRevision.objects.filter(
+                strategy__in=editable, status=StrategyRevision.Status.PROPOSED
+            ).select_related("strategy")
+        elif db_field.name == "municipality":
+            kwargs["queryset"] = Municipality.objects.filter(
+                strategy_shares__strategy__in=editable
+            ).distinct()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        recorded = adoption_record(
+            revision=obj.revision,
+            municipality=obj.municipality,
+            date=obj.date,
+            session=obj.session,
+            resolution_number=obj.resolution_number,
+        )
+        obj.pk = recorded.pk
+        revision = StrategyRevision.objects.get(pk=recorded.revision_id)
+        if revision.is_frozen:
+            self.message_user(
+                request,
+                _(
+                    "The last council has adopted it: %(revision)s is in force since %(date)s "
+                    "and frozen (annex SHA-256 %(hash)s)."
+                )
+                % {
+                    "revision": revision,
+                    "date": date_format(revision.in_force_on, "SHORT_DATE_FORMAT"),
+                    "hash": revision.annex_sha256,
+                },
+                messages.SUCCESS,
+            )

@@ -9,12 +9,12 @@ up to exactly 100.00.
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.deconstruct import deconstructible
-from django.utils.formats import number_format
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -36,6 +36,15 @@ def decimal_sum(values) -> Decimal:
 def money(value: Decimal) -> str:
     """An amount for a message, in the active language's format (1.234,56 in Slovenian)."""
     return number_format(value, decimal_pos=2, force_grouping=True)
+
+
+def refuse_if_locked(strategy, year: int | None = None) -> None:
+    """Raise a ValidationError when the strategy's data may not change now (see lock_reason)."""
+    if strategy is None or strategy.pk is None:
+        return
+    reason = strategy.lock_reason(year=year)
+    if reason:
+        raise ValidationError(reason, code="strategy_locked")
 
 
 class _LocalizedLimit:
@@ -183,6 +192,7 @@ class FundingStrategy(models.Model):
         return self.title
 
     def clean(self):
+        refuse_if_locked(self)
         if (
             self.start_year is not None
             and self.end_year is not None
@@ -211,6 +221,34 @@ class FundingStrategy(models.Model):
     def key_total(self) -> Decimal:
         """The sum of the key's shares; a complete key adds up to exactly 100.00."""
         return decimal_sum(self.shares.values_list("share_percent", flat=True))
+
+    def latest_revision(self) -> "StrategyRevision | None":
+        """The revision put to the councils last (the strategy itself or an amendment)."""
+        return self.revisions.order_by("-number").first()
+
+    def lock_reason(self, *, year: int | None = None) -> str | None:
+        """Why the strategy's data may not change now, or None when it may.
+
+        A draft (no revision, or an amendment being drafted) changes freely. A proposal does
+        not change while the councils decide on it. A strategy in force changes only through
+        an amendment, except the lines of the years after the base year: the adopted strategy
+        leaves them to each year's budget assumptions (its funding rule 2), so deriving and
+        adjusting them is applying the strategy, not amending it.
+        """
+        revision = self.latest_revision()
+        if revision is None or revision.status == StrategyRevision.Status.DRAFT:
+            return None
+        if revision.status == StrategyRevision.Status.PROPOSED:
+            return _(
+                "The strategy %(slug)s was proposed to the councils on %(date)s and cannot "
+                "change while they decide; withdraw the proposal to change it."
+            ) % {"slug": self.slug, "date": date_format(revision.proposed_on, "SHORT_DATE_FORMAT")}
+        if year is not None and year > self.start_year:
+            return None
+        return _(
+            "The strategy %(slug)s is in force since %(date)s as adopted; change it through "
+            "an amendment."
+        ) % {"slug": self.slug, "date": date_format(revision.in_force_on, "SHORT_DATE_FORMAT")}
 
 
 class StrategyShare(models.Model):
@@ -256,6 +294,9 @@ class StrategyShare(models.Model):
     def __str__(self):
         return f"{self.municipality}: {number_format(self.share_percent, decimal_pos=2)} %"
 
+    def clean(self):
+        refuse_if_locked(self.strategy if self.strategy_id else None)
+
 
 class StrategyAssociation(models.Model):
     """An association of special local importance (društvo posebnega lokalnega pomena)."""
@@ -295,6 +336,9 @@ class StrategyAssociation(models.Model):
 
     def __str__(self):
         return f"{self.strategy.slug}: {self.association}"
+
+    def clean(self):
+        refuse_if_locked(self.strategy if self.strategy_id else None)
 
 
 class BudgetCategory(models.TextChoices):
@@ -415,6 +459,10 @@ class BudgetLine(models.Model):
                 code="association_not_in_strategy",
                 params={"association": self.association, "strategy": strategy.slug},
             )
+        if strategy:
+            reason = strategy.lock_reason(year=self.year)
+            if reason:
+                errors[NON_FIELD_ERRORS] = ValidationError(reason, code="strategy_locked")
         if self.pk and self.amount is not None:
             items_total = self.items_total()
             if items_total is not None and items_total != self.amount:
@@ -495,6 +543,10 @@ class BudgetItem(models.Model):
             self.version += 1
         super().save(*args, **kwargs)
 
+    def clean(self):
+        if self.line_id:
+            refuse_if_locked(self.line.strategy, self.line.year)
+
 
 class InKindSupport(models.Model):
     """Support in kind (e.g. free use of premises) that becomes a footnote of the table."""
@@ -525,6 +577,9 @@ class InKindSupport(models.Model):
 
     def __str__(self):
         return f"{self.municipality.short_name} → {self.association}: {self.address}"
+
+    def clean(self):
+        refuse_if_locked(self.strategy if self.strategy_id else None)
 
 
 class Membership(models.Model):
@@ -806,6 +861,7 @@ class IndexationRate(models.Model):
 
     def clean(self):
         strategy = self.strategy if self.strategy_id else None
+        refuse_if_locked(strategy, self.year)
         if strategy and self.year is not None and self.year not in strategy.years[1:]:
             raise ValidationError(
                 {
@@ -896,16 +952,55 @@ class StrategyRevision(models.Model):
         ]
 
     def __str__(self):
+        return f"{self.strategy.slug}: {self.label}"
+
+    def save(self, *args, **kwargs):
+        # The adopted version is evidence of what the councils adopted: no code path, admin
+        # or shell may change it once stored (only its coming into force writes it).
+        if self.pk is not None and _frozen_revision_ids([self.pk]):
+            raise ValidationError(
+                _("%(revision)s is in force and frozen; it cannot be changed.")
+                % {"revision": self},
+                code="frozen",
+            )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.pk is not None and _frozen_revision_ids([self.pk]):
+            raise ValidationError(
+                _("%(revision)s is in force and frozen; it cannot be deleted.")
+                % {"revision": self},
+                code="frozen",
+            )
+        return super().delete(*args, **kwargs)
+
+    def clean(self):
+        if self.number and self.number > 1 and not self.reason.strip():
+            raise ValidationError(
+                {"reason": _("An amendment needs a reason: what it changes, and why.")},
+                code="reason_missing",
+            )
+
+    @property
+    def label(self) -> str:
+        """"strategy" for the first revision, "amendment no. N" for the later ones."""
         if self.number == 1:
-            return f"{self.strategy.slug}: {_('strategy')}"
-        return (
-            f"{self.strategy.slug}: {_('amendment no. %(number)s') % {'number': self.number - 1}}"
-        )
+            return str(_("strategy"))
+        return str(_("amendment no. %(number)s") % {"number": self.number - 1})
 
     @property
     def is_frozen(self) -> bool:
         """Whether the revision is in force and so can no longer change."""
         return self.status == self.Status.IN_FORCE
+
+
+def _frozen_revision_ids(ids) -> set[int]:
+    """Which of the revisions are stored as in force (the database's word, not the object's)."""
+    return set(
+        StrategyRevision.objects.filter(
+            pk__in=ids, status=StrategyRevision.Status.IN_FORCE
+        ).values_list("pk", flat=True)
+    )
 
 
 class StrategyAdoption(models.Model):
@@ -943,3 +1038,30 @@ class StrategyAdoption(models.Model):
 
     def __str__(self):
         return f"{self.municipality}: {self.resolution_number}"
+
+    def save(self, *args, **kwargs):
+        if self.revision_id and _frozen_revision_ids([self.revision_id]):
+            raise ValidationError(
+                _("%(revision)s is in force and frozen; its adoptions cannot change.")
+                % {"revision": self.revision},
+                code="frozen",
+            )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.revision_id and _frozen_revision_ids([self.revision_id]):
+            raise ValidationError(
+                _("%(revision)s is in force and frozen; its adoptions cannot change.")
+                % {"revision": self.revision},
+                code="frozen",
+            )
+        return super().delete(*args, **kwargs)
+
+    def clean(self):
+        # The rules live with the service that records adoptions; the admin form shows them
+        # by field before the service runs them again.
+        from funding.adoption import adoption_problems
+
+        problems = adoption_problems(self)
+        if problems:
+            raise ValidationError(problems)

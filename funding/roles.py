@@ -19,7 +19,10 @@ _STRATEGY_MODELS = [
     "funding.budgetline",
     "funding.budgetitem",
     "funding.inkindsupport",
+    "funding.indexationrate",
 ]
+# A strategy's revisions and the councils' adoptions: the coordinator records them.
+_ADOPTION_MODELS = ["funding.strategyrevision", "funding.strategyadoption"]
 _REGISTER_MODELS = [
     "funding.municipality",
     "programs.association",
@@ -50,18 +53,21 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         **dict.fromkeys(_STRATEGY_MODELS, _ALL),
         **dict.fromkeys(_REGISTER_MODELS, ("view", "add", "change")),
         **dict.fromkeys(_REPORT_MODELS, ("view", "add", "change")),
+        **dict.fromkeys(_ADOPTION_MODELS, ("view", "add", "change")),
     },
     # Officers edit their own municipality's budget items (scoped in the admin by membership).
     OFFICER: {
-        **dict.fromkeys(_STRATEGY_MODELS + _REGISTER_MODELS, ("view",)),
+        **dict.fromkeys(_STRATEGY_MODELS + _REGISTER_MODELS + _ADOPTION_MODELS, ("view",)),
         **dict.fromkeys(_MUNICIPAL_MODELS + _REPORT_MODELS, _ALL),
     },
     # Readers: they see reports once published (programs.permissions).
     COUNCIL_MEMBER: dict.fromkeys(
-        _STRATEGY_MODELS + _REGISTER_MODELS + _MUNICIPAL_MODELS + _REPORT_MODELS, ("view",)
+        _STRATEGY_MODELS + _REGISTER_MODELS + _MUNICIPAL_MODELS + _REPORT_MODELS + _ADOPTION_MODELS,
+        ("view",),
     ),
     CLERK: dict.fromkeys(
-        _STRATEGY_MODELS + _REGISTER_MODELS + _MUNICIPAL_MODELS + _REPORT_MODELS, ("view",)
+        _STRATEGY_MODELS + _REGISTER_MODELS + _MUNICIPAL_MODELS + _REPORT_MODELS + _ADOPTION_MODELS,
+        ("view",),
     ),
 }
 

@@ -63,8 +63,15 @@ def strategy_import(*, document: StrategyDoc) -> FundingStrategy:
     they are matched by slug (programmes by association and name) and updated with the values
     the document gives; a programme the document does not mention is kept, because reports may
     refer to it. The strategy's own key, associations, lines, items and in-kind support are
-    replaced. Everything happens in one transaction: on any error nothing is written.
+    replaced. Everything happens in one transaction: on any error nothing is written. A
+    strategy that is proposed or in force is refused (funding.adoption): it changes only
+    through an amendment.
     """
+    existing = FundingStrategy.objects.filter(slug=document.slug).first()
+    if existing is not None:
+        reason = existing.lock_reason()
+        if reason:
+            raise ValidationError({"strategy": reason}, code="strategy_locked")
     institutions = {
         short: _upsert(Institution, {"short_name": short}, {"name": name}, f"institutions[{i}]")
         for i, (short, name) in enumerate(document.institutions.items())

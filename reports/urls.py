@@ -15,6 +15,8 @@ urlpatterns = [
         views.cost_sharing_file,
         name="cost-sharing-file",
     ),
+    path("strategies/<slug:slug>/changes/", views.strategy_changes_page, name="strategy-changes"),
+    path("revisions/<int:pk>/annex.pdf", views.revision_annex_file, name="revision-annex"),
     path("annual-reports/<int:pk>/", views.annual_report_page, name="annual-report"),
     path("annual-reports/<int:pk>.<str:fmt>", views.annual_report_file, name="annual-report-file"),
     path(

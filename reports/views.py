@@ -6,6 +6,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from funding.adoption import revision_annex_pdf, sha256
+from funding.models import StrategyRevision
 from reports.access import report_for_reader, strategy_for_reader, submission_for_reader
 from reports.annual import (
     annual_report_context,
@@ -14,6 +16,7 @@ from reports.annual import (
     render_annual_report_pdf,
     render_council_submission_pdf,
 )
+from reports.diff import adopted_revision, strategy_changes
 from reports.documents import FORMATS, cost_sharing_context, render_cost_sharing
 from reports.selectors import CostSharingTable, cost_sharing_table, documents_by_year
 
@@ -111,4 +114,33 @@ def council_submission_file(request, pk: int):
 def _pdf_response(content: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+@login_required
+def strategy_changes_page(request, slug: str):
+    """The live strategy against the version the councils adopted, line by line."""
+    strategy = strategy_for_reader(request.user, slug)
+    revision = adopted_revision(strategy)
+    context = {
+        "strategy": strategy,
+        "revision": revision,
+        "open_revision": strategy.latest_revision(),
+        "changes": strategy_changes(strategy, revision) if revision else None,
+    }
+    return render(request, "reports/strategy_changes.html", context)
+
+
+@login_required
+def revision_annex_file(request, pk: int):
+    """A revision's annex; an adopted one regenerated from its frozen document."""
+    revision = StrategyRevision.objects.select_related("strategy").filter(pk=pk).first()
+    if revision is None:
+        raise Http404(_("There is no such revision of a strategy."))
+    strategy_for_reader(request.user, revision.strategy.slug)
+    content = revision_annex_pdf(revision)
+    number = f"-{revision.number}" if revision.number > 1 else ""
+    response = _pdf_response(content, f"{revision.strategy.slug}-priloga{number}.pdf")
+    # Whoever holds a signed annex compares this with the hash stored on adoption.
+    response["X-Content-SHA256"] = sha256(content)
     return response
