@@ -983,7 +983,7 @@ class StrategyRevision(models.Model):
 
     @property
     def label(self) -> str:
-        """"strategy" for the first revision, "amendment no. N" for the later ones."""
+        """The revision as a reader names it: the strategy, or amendment no. N."""
         if self.number == 1:
             return str(_("strategy"))
         return str(_("amendment no. %(number)s") % {"number": self.number - 1})
