@@ -1,6 +1,6 @@
 """Writes that touch several models of a strategy."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
@@ -12,6 +12,7 @@ from funding.models import (
     MAX_INDEXATION,
     MIN_INDEXATION,
     Allocation,
+    BudgetCategory,
     BudgetItem,
     BudgetLine,
     FundingStrategy,
@@ -224,24 +225,40 @@ def budget_lines_copy_to_next_year(
 ) -> list[BudgetLine]:
     """Copy lines (with their items) to the following year, indexed by ``percent``.
 
-    Each amount becomes amount × (100 + percent) / 100, rounded half-up to the cent; a line
-    with items becomes the sum of its indexed items, so it still adds up. All or nothing: if
-    any line cannot be copied (the next year lies outside the strategy's period, or already
-    has that line), ValidationError lists every such line and nothing is written.
+    The same percent for every category; ``budget_lines_copy_indexed`` does the copying.
     """
-    if not MIN_INDEXATION <= percent <= MAX_INDEXATION:
-        raise ValidationError(
-            _("The indexation %(percent)s %% lies outside %(min)s %% to %(max)s %%."),
-            code="indexation_out_of_range",
-            params={"percent": percent, "min": MIN_INDEXATION, "max": MAX_INDEXATION},
-        )
+    return budget_lines_copy_indexed(
+        lines=lines, percents=dict.fromkeys(BudgetCategory.values, percent)
+    )
+
+
+@transaction.atomic
+def budget_lines_copy_indexed(
+    *, lines: Iterable[BudgetLine], percents: Mapping[str, Decimal]
+) -> list[BudgetLine]:
+    """Copy lines (with their items) to the next year, each indexed by its category's percent.
+
+    ``percents`` maps a category (``BudgetCategory`` value) to the change in percent. Each
+    amount becomes amount × (100 + percent) / 100, rounded half-up to the cent; a line with
+    items becomes the sum of its indexed items, so it still adds up. All or nothing: if any
+    line cannot be copied (its category has no percent, the next year lies outside the
+    strategy's period, or already has that line), ValidationError lists every such line and
+    nothing is written.
+    """
+    for percent in set(percents.values()):
+        if not MIN_INDEXATION <= percent <= MAX_INDEXATION:
+            raise ValidationError(
+                _("The indexation %(percent)s %% lies outside %(min)s %% to %(max)s %%."),
+                code="indexation_out_of_range",
+                params={"percent": percent, "min": MIN_INDEXATION, "max": MAX_INDEXATION},
+            )
     lines = list(lines)
-    problems = [problem for line in lines if (problem := _copy_problem(line))]
+    problems = [problem for line in lines if (problem := _copy_problem(line, percents))]
     if problems:
         raise ValidationError(problems)
-    factor = (Decimal(100) + percent) / Decimal(100)
     copies = []
     for line in lines:
+        factor = (Decimal(100) + percents[line.category]) / Decimal(100)
         items = list(line.items.all())
         scaled = [(item.amount * factor).quantize(CENT, ROUND_HALF_UP) for item in items]
         copy = BudgetLine(
@@ -257,7 +274,7 @@ def budget_lines_copy_to_next_year(
         copy.full_clean()
         copy.save()
         for item, amount in zip(items, scaled, strict=True):
-            BudgetItem.objects.create(
+            copied_item = BudgetItem(
                 line=copy,
                 position=item.position,
                 description=item.description,
@@ -265,11 +282,13 @@ def budget_lines_copy_to_next_year(
                 share_percent=item.share_percent,
                 amount=amount,
             )
+            copied_item.full_clean()
+            copied_item.save()
         copies.append(copy)
     return copies
 
 
-def _copy_problem(line: BudgetLine) -> ValidationError | None:
+def _copy_problem(line: BudgetLine, percents: Mapping[str, Decimal]) -> ValidationError | None:
     target = line.year + 1
     if target not in line.strategy.years:
         return ValidationError(
@@ -280,6 +299,16 @@ def _copy_problem(line: BudgetLine) -> ValidationError | None:
                 "year": target,
                 "start": line.strategy.start_year,
                 "end": line.strategy.end_year,
+            },
+        )
+    if line.category not in percents:
+        return ValidationError(
+            _("%(association)s, %(category)s: there is no indexation rate for %(year)s."),
+            code="indexation_rate_missing",
+            params={
+                "association": line.association,
+                "category": line.get_category_display(),
+                "year": target,
             },
         )
     exists = BudgetLine.objects.filter(
