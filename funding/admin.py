@@ -33,6 +33,7 @@ from funding.models import (
     BudgetItem,
     BudgetLine,
     FundingStrategy,
+    IndexationRate,
     InKindSupport,
     Membership,
     MunicipalBudgetItem,
@@ -48,6 +49,7 @@ from funding.models import (
     money,
 )
 from funding.permissions import editable_strategies, member_municipalities, readable_strategies
+from funding.projection import projection_derive
 from funding.realisation import item_realisation
 from funding.resources import AllocationResource, BudgetItemResource, BudgetLineResource
 from funding.services import budget_lines_copy_to_next_year
@@ -276,6 +278,7 @@ class FundingStrategyAdmin(StrategyScopedAdmin):
     search_fields = ["title", "slug"]
     autocomplete_fields = ["lead_municipality"]
     inlines = [StrategyShareInline, StrategyAssociationInline, InKindSupportInline]
+    actions = ["derive_later_years"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "start_year", "end_year", "document_date"]}),
         (_("Cost sharing"), {"fields": ["lead_municipality", "rounding_unit", "key_source"]}),
@@ -308,6 +311,54 @@ class FundingStrategyAdmin(StrategyScopedAdmin):
     @admin.display(description=_("key total (%)"))
     def key_total(self, strategy):
         return strategy.key_total()
+
+    @admin.action(
+        description=_("Derive the later years from indexation rates"), permissions=["change"]
+    )
+    def derive_later_years(self, request, queryset):
+        """Derive each selected strategy's later years without lines (funding.projection)."""
+        if queryset.exclude(pk__in=editable_strategies(request.user)).exists():
+            self.message_user(
+                request,
+                _("Only strategies you coordinate can be derived; nothing was derived."),
+                messages.ERROR,
+            )
+            return
+        for strategy in queryset:
+            try:
+                derived = projection_derive(strategy=strategy)
+            except ValidationError as error:
+                for message in error.messages:
+                    self.message_user(request, message, messages.ERROR)
+                self.message_user(
+                    request,
+                    _("%(strategy)s: nothing was derived.") % {"strategy": strategy.slug},
+                    messages.ERROR,
+                )
+                continue
+            if not derived:
+                self.message_user(
+                    request,
+                    _("%(strategy)s: every later year has lines already; nothing to derive.")
+                    % {"strategy": strategy.slug},
+                    messages.WARNING,
+                )
+                continue
+            count = sum(len(lines) for lines in derived.values())
+            self.message_user(
+                request,
+                ngettext(
+                    "%(strategy)s: derived %(count)d line for %(years)s.",
+                    "%(strategy)s: derived %(count)d lines for %(years)s.",
+                    count,
+                )
+                % {
+                    "strategy": strategy.slug,
+                    "count": count,
+                    "years": ", ".join(str(year) for year in derived),
+                },
+                messages.SUCCESS,
+            )
 
 
 @admin.register(BudgetLine)
@@ -452,6 +503,36 @@ class StrategyShareAdmin(StrategyScopedAdmin, LockedHistoryAdmin):
     list_filter = ["strategy"]
     search_fields = ["municipality__name"]
     autocomplete_fields = ["strategy", "municipality"]
+
+
+@admin.register(IndexationRate)
+class IndexationRateAdmin(StrategyScopedAdmin):
+    list_display = ["year_column", "category", "percent", "basis", "strategy_slug"]
+    # The changelist appends the queryset's order (categories in the table's order) to this.
+    ordering = ["strategy__slug", "year"]
+    list_filter = ["strategy", "year", "category"]
+    search_fields = ["strategy__title", "strategy__slug", "basis"]
+    autocomplete_fields = ["strategy"]
+    list_select_related = ["strategy"]
+    fields = ["strategy", "year", "category", "percent", "basis"]
+
+    def get_queryset(self, request):
+        # Categories in the table's order, not alphabetically.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(category_position=category_order())
+            .order_by("strategy__slug", "year", "category_position")
+        )
+
+    @admin.display(description=_("year"), ordering="year")
+    def year_column(self, rate):
+        return str(rate.year)
+
+    @admin.display(description=_("strategy"), ordering="strategy__slug")
+    def strategy_slug(self, rate):
+        # The slug: a strategy's title is a paragraph long and would push the rates away.
+        return rate.strategy.slug
 
 
 @admin.register(Membership)

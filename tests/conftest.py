@@ -40,10 +40,12 @@ def demo(db, settings) -> FundingStrategy:
     """The Kras 2025–2029 strategy and the demo users, loaded as ``make run`` loads them.
 
     The strategy is left a draft (``--without-adoption``) so that tests may edit its lines;
-    tests of adoption walk it into force themselves.
+    tests of adoption walk it into force themselves. It holds the published 2025 lines only
+    (``--base-year-only``): tests of copying and importing lines write 2026 themselves, and
+    tests of the projection derive the later years themselves.
     """
     settings.DEBUG = True
-    call_command("load_demo", "--without-adoption", stdout=io.StringIO())
+    call_command("load_demo", "--without-adoption", "--base-year-only", stdout=io.StringIO())
     settings.DEBUG = False
     return FundingStrategy.objects.get(slug=DEMO_SLUG)
 

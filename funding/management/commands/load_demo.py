@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from funding.exchange import parse_strategy_document
 from funding.models import Membership, Municipality
+from funding.projection import projection_derive
 from funding.roles import CLERK, COORDINATOR, COUNCIL_MEMBER, OFFICER, roles_ensure
 from funding.services import budget_items_load, strategy_import
 from programs.services import annual_reports_load
@@ -48,6 +49,14 @@ class Command(BaseCommand):
             action="store_true",
             help="Leave the Kras strategy a draft, editable, as the tests of editing need it.",
         )
+        parser.add_argument(
+            "--base-year-only",
+            action="store_true",
+            help=(
+                "Keep the Kras strategy's published 2025 lines only, without deriving "
+                "2026–2029, as the tests of copying and importing lines need it."
+            ),
+        )
 
     def handle(self, *args, **options):
         if not settings.DEBUG:
@@ -61,6 +70,8 @@ class Command(BaseCommand):
             strategy = strategy_import(
                 document=parse_strategy_document(DEMO_FILE.read_text(encoding="utf-8"))
             )
+            if not options["base_year_only"]:
+                projection_derive(strategy=strategy)
             budget_items_load(document=json.loads(VELENJE_FILE.read_text(encoding="utf-8")))
             annual_reports_load(document=json.loads(REPORTS_FILE.read_text(encoding="utf-8")))
             groups = roles_ensure()
