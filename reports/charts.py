@@ -60,15 +60,19 @@ TEXT_FILL = "#000000"
 ACHIEVED_FILL = "#404040"
 PLANNED_FILL = "#d9d9d9"
 PLANNED_STROKE = "#404040"
-CENT = Decimal("0.01")
+MISSING = "—"
 
 
 @dataclass(frozen=True)
 class Bar:
-    """One bar of a horizontal bar chart: a label and an amount in the chart's unit."""
+    """One bar of a horizontal bar chart: a label and an amount in the chart's unit.
+
+    ``None`` is a missing figure (e.g. a year without budget lines): no bar, and "—" where
+    the amount would be, so that it does not read as zero.
+    """
 
     label: str
-    value: Decimal
+    value: Decimal | None
 
 
 @dataclass(frozen=True)
@@ -81,17 +85,31 @@ class PairedBar:
     unit: str = ""
 
 
-def horizontal_bar_chart(bars: Sequence[Bar], *, title: str, unit_label: str) -> SafeString:
+def horizontal_bar_chart(
+    bars: Sequence[Bar],
+    *,
+    title: str,
+    unit_label: str,
+    scale_to: Decimal | None = None,
+    places: int = 2,
+) -> SafeString:
     """A bar per row in the order given (callers pass the largest first); the largest fills.
 
-    Amounts are rounded half-up to cents and printed at the bar's end, e.g. "18.500,00 EUR".
+    Amounts are rounded half-up to ``places`` decimals (cents unless a table beside the chart
+    prints whole euros) and printed at the bar's end, e.g. "18.500,00 EUR". ``scale_to``
+    fills the width instead of the largest bar, so that charts printed one under another
+    share a scale and their bars compare.
     """
     if not bars:
         return SafeString("")
-    texts = [_with_unit(_amount(bar.value), unit_label) for bar in bars]
+    texts = [
+        _with_unit(_amount(bar.value, places), unit_label) if bar.value is not None else MISSING
+        for bar in bars
+    ]
     labels = [_wrap(bar.label) for bar in bars]
     layout = _Columns(labels, texts)
-    scale = _Scale([bar.value for bar in bars])
+    values = [bar.value for bar in bars if bar.value is not None]
+    scale = _Scale([*values, scale_to] if scale_to is not None else values)
 
     parts = []
     y = PADDING
@@ -178,20 +196,20 @@ class _Scale:
     """Maps values to widths so the largest value fills; zero and negative values draw nothing."""
 
     def __init__(self, values: list[Decimal]):
-        self.largest = max(max(values), Decimal(0))
+        self.largest = max([*values, Decimal(0)])
 
-    def width(self, value: Decimal, full: float) -> float:
-        if self.largest == 0 or value <= 0:
+    def width(self, value: Decimal | None, full: float) -> float:
+        if self.largest == 0 or value is None or value <= 0:
             return 0.0
         # Geometry only: a bar's length in SVG units. Printed amounts come from the Decimal.
         return full * float(value / self.largest)
 
 
-def _amount(value: Decimal) -> str:
-    """Money with cents in the active language, rounded half-up: 18.500,00."""
+def _amount(value: Decimal, places: int = 2) -> str:
+    """Money in the active language, rounded half-up (with cents by default): 18.500,00."""
     return number_format(
-        value.quantize(CENT, rounding=ROUND_HALF_UP),
-        decimal_pos=2,
+        value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP),
+        decimal_pos=places,
         use_l10n=True,
         force_grouping=True,
     )

@@ -18,6 +18,7 @@ FORMATS = ("html", "pdf", "csv", "xlsx", "json")
 PORTRAIT_COLUMNS = 6
 # A reader checks a few dozen rounding notes; the JSON export lists every adjusted number.
 MAX_ROUNDING_NOTES = 30
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass(frozen=True)
@@ -91,20 +92,29 @@ def cost_sharing_filename(table: CostSharingTable, extension: str) -> str:
     return f"{table.strategy.slug}-{table.year}-sofinanciranje{suffix}.{extension}"
 
 
+def render_document(template: str, context: dict, fmt: str) -> tuple[bytes, str]:
+    """A document template as standalone HTML or as PDF: the content and its content type."""
+    html = render_to_string(template, context)
+    if fmt == "html":
+        return html.encode("utf-8"), "text/html; charset=utf-8"
+    return render_pdf(html), "application/pdf"
+
+
+def csv_content(text: str) -> tuple[bytes, str]:
+    """CSV text as bytes with a byte-order mark, which lets spreadsheets recognise UTF-8."""
+    return text.encode("utf-8-sig"), "text/csv; charset=utf-8"
+
+
 def render_cost_sharing(table: CostSharingTable, fmt: str) -> Rendered:
     """The table as a standalone document of the given format."""
     if fmt in ("html", "pdf"):
-        html = render_to_string("reports/cost_sharing_document.html", cost_sharing_context(table))
-        if fmt == "html":
-            content, content_type = html.encode("utf-8"), "text/html; charset=utf-8"
-        else:
-            content, content_type = render_pdf(html), "application/pdf"
+        content, content_type = render_document(
+            "reports/cost_sharing_document.html", cost_sharing_context(table), fmt
+        )
     elif fmt == "csv":
-        # The byte-order mark lets spreadsheets recognise UTF-8 (č, š, ž).
-        content, content_type = table_csv(table).encode("utf-8-sig"), "text/csv; charset=utf-8"
+        content, content_type = csv_content(table_csv(table))
     elif fmt == "xlsx":
-        content = table_xlsx(table)
-        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        content, content_type = table_xlsx(table), XLSX_CONTENT_TYPE
     elif fmt == "json":
         text = json.dumps(table_json(table), ensure_ascii=False, indent=2) + "\n"
         content, content_type = text.encode("utf-8"), "application/json"

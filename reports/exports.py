@@ -146,20 +146,23 @@ def table_xlsx(table: CostSharingTable) -> bytes:
         sheet.append([note])
 
     sheet.freeze_panes = sheet.cell(row=header_row + 1, column=3)
-    # Printed as a clerk expects: landscape A4, one page wide, the header row on every page.
+    print_as_clerks_expect(sheet, header_row, [44, 30, 12] + [16] * len(table.columns))
+
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def print_as_clerks_expect(sheet, header_row: int, widths: list[int]) -> None:
+    """Landscape A4, one page wide, the header row on every page; the columns' widths."""
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.print_title_rows = f"{header_row}:{header_row}"
-    widths = [44, 30, 12] + [16] * len(table.columns)
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
-
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def rounding_notes(table: CostSharingTable, limit: int | None = None) -> list[str]:
