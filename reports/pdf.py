@@ -72,5 +72,18 @@ class StaticFilesFetcher(URLFetcher):
 
 def render_pdf(html: str) -> bytes:
     """Render an HTML document (with ``{% static %}`` links) to PDF bytes."""
-    document = HTML(string=html, base_url=DOCUMENT_BASE_URL, url_fetcher=StaticFilesFetcher())
-    return document.write_pdf()
+    return render_pdf_pages(html)[0]
+
+
+def render_pdf_pages(html: str) -> tuple[bytes, int]:
+    """Render like ``render_pdf``, and say how many pages the PDF has.
+
+    The same HTML gives the same bytes: WeasyPrint 70 writes no creation or modification
+    date (unless the HTML has ``dcterms.created``/``dcterms.modified`` meta tags) and no
+    file identifier (``pdf_identifier`` is off by default), and names embedded fonts by a
+    stable hash of their description. A signed annex is verified by its SHA-256.
+    """
+    document = HTML(
+        string=html, base_url=DOCUMENT_BASE_URL, url_fetcher=StaticFilesFetcher()
+    ).render()
+    return document.write_pdf(), len(document.pages)
