@@ -11,6 +11,8 @@ from django.urls import reverse
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from tests.reports.readers import STRATEGY_READERS
+
 pytestmark = pytest.mark.django_db
 
 PAGE = "/reports/strategies/kras-2025-2029/2025/cost-sharing/"
@@ -123,15 +125,7 @@ def test_the_pdf_has_the_figures_and_page_numbers(reader):
 
 @pytest.mark.parametrize(
     ("username", "status"),
-    [
-        ("admin", 200),
-        ("koordinator", 200),
-        ("uradnik.sezana", 200),
-        ("uradnik.komen", 200),
-        ("svetnik.sezana", 200),
-        ("referent.sezana", 200),
-        ("zunanji", 403),
-    ],
+    STRATEGY_READERS,
 )
 @pytest.mark.parametrize("fmt", ["page", "pdf", "csv", "xlsx", "json"])
 def test_each_persona_gets_the_table_as_its_role_allows(
