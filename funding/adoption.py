@@ -230,22 +230,30 @@ def _bring_into_force(revision: StrategyRevision) -> None:
     revision.document = strategy_json(revision.strategy)
     revision.document_sha256 = sha256(revision.document)
     revision.frozen_at = timezone.now()
-    # The annex is hashed as regenerated from the frozen document, so that regenerating it
-    # later gives the same hash whatever has changed in the live strategy since.
-    revision.annex_sha256 = sha256(revision_annex_pdf(revision))
+    # The annex is rendered from the frozen document, as a later regeneration renders it, so
+    # that regenerating it gives the same bytes whatever has changed in the live strategy.
+    rendered = revision_annex(revision)
+    revision.annex_pdf = rendered.content
+    revision.annex_pages = rendered.pages
+    revision.annex_sha256 = sha256(rendered.content)
     revision.save()
 
 
-def revision_annex_pdf(revision: StrategyRevision) -> bytes:
-    """The annex of a frozen revision, rendered from its document as adopted."""
+def revision_annex(revision: StrategyRevision):
+    """The annex of a revision rendered now (a RenderedPdf); a frozen one from its document."""
     # Documents are the reports app's; a frozen revision must hash its annex, so the import
     # is here, late, instead of making funding depend on reports at import time.
-    from reports.annex import render_annex_pdf
+    from reports.annex import render_annex
 
     if not revision.is_frozen:
-        return render_annex_pdf(revision.strategy, revision=revision)
+        return render_annex(revision.strategy, revision=revision)
     with frozen_strategy(revision) as strategy:
-        return render_annex_pdf(strategy, revision=revision)
+        return render_annex(strategy, revision=revision)
+
+
+def revision_annex_pdf(revision: StrategyRevision) -> bytes:
+    """The annex of a revision regenerated now, as PDF bytes."""
+    return revision_annex(revision).content
 
 
 @contextmanager

@@ -924,6 +924,12 @@ class StrategyRevision(models.Model):
     annex_sha256 = models.CharField(
         _("SHA-256 of the annex PDF"), max_length=64, blank=True, editable=False
     )
+    # The signed annex itself: regenerating it gives the same bytes only while the templates,
+    # fonts and WeasyPrint stay the same, so the adopted file is kept, not just its hash.
+    annex_pdf = models.BinaryField(_("annex PDF as adopted"), blank=True, editable=False)
+    annex_pages = models.PositiveSmallIntegerField(
+        _("pages of the annex"), null=True, blank=True, editable=False
+    )
     frozen_at = models.DateTimeField(_("frozen at"), null=True, blank=True, editable=False)
 
     class Meta:

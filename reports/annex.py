@@ -19,7 +19,7 @@ prints month and year ("november 2024"), never the day.
 
 import datetime
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.template.loader import render_to_string
@@ -27,7 +27,6 @@ from django.utils import translation
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from funding.adoption import frozen_strategy
 from funding.models import (
     CATEGORY_EXCHANGE_LABELS,
     BudgetCategory,
@@ -287,18 +286,24 @@ def render_annex_pdf(
 
 
 def current_annex(strategy: FundingStrategy) -> RenderedPdf:
-    """The annex a reader downloads: as adopted while the strategy is in force, else the draft.
+    """The annex a reader downloads: the file the councils adopted, else the draft.
 
     In force, the live data may already differ from what the councils adopted (later years'
-    lines and rates change without an amendment), so the adopted version is rendered from
-    its frozen document: the same bytes as the signed annex, whose hash was stored.
+    lines and rates change without an amendment, an amendment may be in preparation), so the
+    annex stored on adoption is served: the signed bytes, whose hash was stored with them.
     """
-    revision = strategy.latest_revision()
-    if revision is None or not revision.is_frozen:
-        return render_annex(strategy, revision=revision)
-    with frozen_strategy(revision) as frozen:
-        rendered = render_annex(frozen, revision=revision)
-    return replace(rendered, filename=annex_filename(strategy))
+    adopted = (
+        strategy.revisions.filter(status=StrategyRevision.Status.IN_FORCE)
+        .order_by("-number")
+        .first()
+    )
+    if adopted is None:
+        return render_annex(strategy, revision=strategy.latest_revision())
+    return RenderedPdf(
+        content=bytes(adopted.annex_pdf),
+        pages=adopted.annex_pages,
+        filename=annex_filename(strategy),
+    )
 
 
 def resolution_context(

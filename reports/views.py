@@ -8,7 +8,9 @@ from django.utils.translation import gettext as _
 
 from funding.adoption import revision_annex_pdf, sha256
 from funding.models import StrategyRevision
+from funding.permissions import readable_strategies
 from reports.access import report_for_reader, strategy_for_reader, submission_for_reader
+from reports.annex import current_annex, participant, render_resolution
 from reports.annual import (
     annual_report_context,
     annual_report_filename,
@@ -18,6 +20,8 @@ from reports.annual import (
 )
 from reports.diff import adopted_revision, strategy_changes
 from reports.documents import FORMATS, cost_sharing_context, render_cost_sharing
+from reports.projection import FORMATS as PROJECTION_FORMATS
+from reports.projection import projection_context, render_projection, strategy_projection
 from reports.selectors import CostSharingTable, cost_sharing_table, documents_by_year
 
 
@@ -75,9 +79,38 @@ def cost_sharing_file(request, slug: str, year: int, fmt: str):
 
 
 @login_required
+def projection_page(request, slug: str):
+    """Every association and municipality over the strategy's years, with the chart."""
+    projection = strategy_projection(strategy_for_reader(request.user, slug))
+    formats = [
+        {"label": fmt.upper(), "url": reverse("reports:projection-file", args=[slug, fmt])}
+        for fmt in PROJECTION_FORMATS
+        if fmt != "html"
+    ]
+    context = {**projection_context(projection), "formats": formats}
+    return render(request, "reports/projection.html", context)
+
+
+@login_required
+def projection_file(request, slug: str, fmt: str):
+    if fmt not in PROJECTION_FORMATS or fmt == "html":
+        raise Http404(_("There is no “%(format)s” format.") % {"format": fmt[:20]})
+    projection = strategy_projection(strategy_for_reader(request.user, slug))
+    rendered = render_projection(projection, fmt)
+    response = HttpResponse(rendered.content, content_type=rendered.content_type)
+    disposition = "inline" if fmt == "pdf" else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="{rendered.filename}"'
+    return response
+
+
+@login_required
 def index(request):
-    """The user's documents by year: annual reports and cost-sharing tables."""
-    return render(request, "reports/index.html", {"years": documents_by_year(request.user)})
+    """The user's documents by year: annual reports and cost-sharing tables; projections."""
+    context = {
+        "years": documents_by_year(request.user),
+        "strategies": readable_strategies(request.user).order_by("-start_year", "title"),
+    }
+    return render(request, "reports/index.html", context)
 
 
 @login_required
@@ -133,14 +166,38 @@ def strategy_changes_page(request, slug: str):
 
 @login_required
 def revision_annex_file(request, pk: int):
-    """A revision's annex; an adopted one regenerated from its frozen document."""
+    """A revision's annex: the adopted file, or the draft rendered now."""
     revision = StrategyRevision.objects.select_related("strategy").filter(pk=pk).first()
     if revision is None:
         raise Http404(_("There is no such revision of a strategy."))
     strategy_for_reader(request.user, revision.strategy.slug)
-    content = revision_annex_pdf(revision)
+    # An adopted revision's annex is the file stored on adoption, byte for byte.
+    content = bytes(revision.annex_pdf) if revision.is_frozen else revision_annex_pdf(revision)
     number = f"-{revision.number}" if revision.number > 1 else ""
     response = _pdf_response(content, f"{revision.strategy.slug}-priloga{number}.pdf")
     # Whoever holds a signed annex compares this with the hash stored on adoption.
     response["X-Content-SHA256"] = sha256(content)
     return response
+
+
+@login_required
+def strategy_annex_file(request, slug: str):
+    """The strategy's annex: as adopted while in force, else the proposal (PREDLOG)."""
+    rendered = current_annex(strategy_for_reader(request.user, slug))
+    response = _pdf_response(rendered.content, rendered.filename)
+    response["X-Content-SHA256"] = sha256(rendered.content)
+    return response
+
+
+@login_required
+def strategy_resolution_file(request, slug: str, municipality_slug: str):
+    """One participating council's resolution (SKLEP) adopting the strategy."""
+    strategy = strategy_for_reader(request.user, slug)
+    municipality = participant(strategy, municipality_slug)
+    if municipality is None:
+        raise Http404(
+            _("The municipality “%(slug)s” does not take part in this strategy.")
+            % {"slug": municipality_slug[:60]}
+        )
+    rendered = render_resolution(strategy, municipality)
+    return _pdf_response(rendered.content, rendered.filename)

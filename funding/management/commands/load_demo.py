@@ -1,10 +1,15 @@
 """``python manage.py load_demo``: the Kras strategy, the three seed reports, the demo users.
 
+The Kras strategy is then proposed and adopted by the four councils (illustrative dates and
+numbers from fixtures/kras-adoption.json: the proposal states none), so it is in force and
+frozen as the product keeps an adopted strategy; ``--without-adoption`` leaves it a draft.
+
 Idempotent: a second run replaces the demo strategy with the same data and resets the demo
 users' passwords, so nothing is duplicated. Refused when debug is off, because the demo users
 have published passwords.
 """
 
+import datetime
 import json
 
 from django.conf import settings
@@ -13,8 +18,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from funding.adoption import adoption_record, revision_open, revision_propose
 from funding.exchange import parse_strategy_document
-from funding.models import Membership, Municipality
+from funding.models import Membership, Municipality, StrategyAdoption, StrategyRevision
 from funding.projection import projection_derive
 from funding.roles import CLERK, COORDINATOR, COUNCIL_MEMBER, OFFICER, roles_ensure
 from funding.services import budget_items_load, strategy_import
@@ -23,6 +29,7 @@ from programs.services import annual_reports_load
 DEMO_FILE = settings.BASE_DIR / "fixtures" / "kras-2025-2029.json"
 VELENJE_FILE = settings.BASE_DIR / "fixtures" / "velenje-las-2024.json"
 REPORTS_FILE = settings.BASE_DIR / "fixtures" / "annual-reports.json"
+ADOPTION_FILE = settings.BASE_DIR / "fixtures" / "kras-adoption.json"
 DEMO_PASSWORD = "demo"
 
 # username, role (None: no group), municipality slugs, superuser
@@ -67,9 +74,9 @@ class Command(BaseCommand):
                 )
             )
         with transaction.atomic():
-            strategy = strategy_import(
-                document=parse_strategy_document(DEMO_FILE.read_text(encoding="utf-8"))
-            )
+            document = parse_strategy_document(DEMO_FILE.read_text(encoding="utf-8"))
+            _forget_adoption(document.slug)
+            strategy = strategy_import(document=document)
             if not options["base_year_only"]:
                 projection_derive(strategy=strategy)
             budget_items_load(document=json.loads(VELENJE_FILE.read_text(encoding="utf-8")))
@@ -77,6 +84,8 @@ class Command(BaseCommand):
             groups = roles_ensure()
             for username, role, municipalities, superuser in DEMO_USERS:
                 self._ensure_user(username, groups.get(role), municipalities, superuser)
+            if not options["without_adoption"]:
+                _adopt(strategy, json.loads(ADOPTION_FILE.read_text(encoding="utf-8")))
         self.stdout.write(
             _("Demo strategy %(slug)s loaded; demo users %(users)s, password “%(password)s”.")
             % {
@@ -99,3 +108,29 @@ class Command(BaseCommand):
         ).delete()
         for municipality in Municipality.objects.filter(slug__in=municipality_slugs):
             Membership.objects.get_or_create(user=user, municipality=municipality)
+
+
+def _forget_adoption(slug: str) -> None:
+    """Remove the demo strategy's revisions and adoptions, so that it can be loaded again.
+
+    Frozen revisions refuse to be changed one by one; this bulk delete is the demo reset's
+    alone (the command runs only with debug on), never a path for real data.
+    """
+    StrategyAdoption.objects.filter(revision__strategy__slug=slug).delete()
+    StrategyRevision.objects.filter(strategy__slug=slug).delete()
+
+
+def _adopt(strategy, document: dict) -> None:
+    """Walk the strategy from draft through each council's adoption into force."""
+    revision = revision_open(strategy=strategy)
+    revision = revision_propose(
+        revision=revision, proposed_on=datetime.date.fromisoformat(document["proposed_on"])
+    )
+    for entry in document["adoptions"]:
+        adoption_record(
+            revision=revision,
+            municipality=Municipality.objects.get(slug=entry["municipality"]),
+            date=datetime.date.fromisoformat(entry["date"]),
+            session=entry["session"],
+            resolution_number=entry["resolution_number"],
+        )
