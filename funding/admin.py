@@ -11,7 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop, ngettext
 from import_export.admin import ImportExportMixin
@@ -243,7 +243,7 @@ class StrategyShareInline(StrategyInlinePermissions, admin.TabularInline):
     autocomplete_fields = ["municipality"]
 
 
-class StrategyAssociationInline(StrategyInlinePermissions, admin.TabularInline):
+class StrategyAssociationInline(StrategyInlinePermissions, admin.StackedInline):
     model = StrategyAssociation
     extra = 0
     autocomplete_fields = ["association"]
@@ -272,8 +272,8 @@ class MunicipalityAdmin(admin.ModelAdmin):
 @admin.register(FundingStrategy)
 class FundingStrategyAdmin(StrategyScopedAdmin):
     strategy_field = ""
-    list_display = ["title", "period", "lead_municipality", "key_total", "tables"]
-    readonly_fields = ["tables"]
+    list_display = ["title", "period", "adoption", "lead_municipality", "key_total", "tables"]
+    readonly_fields = ["adoption", "tables", "documents"]
     list_filter = ["start_year", "lead_municipality"]
     search_fields = ["title", "slug"]
     autocomplete_fields = ["lead_municipality"]
@@ -281,10 +281,46 @@ class FundingStrategyAdmin(StrategyScopedAdmin):
     actions = ["derive_later_years"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "start_year", "end_year", "document_date"]}),
+        (_("Adoption and documents"), {"fields": ["adoption", "documents"]}),
         (_("Cost sharing"), {"fields": ["lead_municipality", "rounding_unit", "key_source"]}),
+        (_("Annex texts"), {"fields": ["introduction", "assessment", "resolution_basis"]}),
         (_("Funding rules"), {"fields": ["funding_rules"]}),
         (_("Cost-sharing tables"), {"fields": ["tables"]}),
     ]
+
+    @admin.display(description=_("adoption"))
+    def adoption(self, strategy):
+        if not strategy.pk:
+            return "—"
+        revision = strategy.latest_revision()
+        status = revision_status_label(revision)
+        if revision is None:
+            return status
+        url = reverse("admin:funding_strategyrevision_change", args=[revision.pk])
+        return format_html('<a href="{}">{}</a>: {}', url, revision.label, status)
+
+    @admin.display(description=_("documents"))
+    def documents(self, strategy):
+        if not strategy.pk:
+            return "—"
+        links = [
+            (reverse("reports:strategy-annex", args=[strategy.slug]), _("Strategy annex (PDF)")),
+            (reverse("reports:projection", args=[strategy.slug]), _("All years (projection)")),
+            (
+                reverse("reports:strategy-changes", args=[strategy.slug]),
+                _("Changes since adoption"),
+            ),
+        ]
+        links += [
+            (
+                reverse(
+                    "reports:strategy-resolution", args=[strategy.slug, share.municipality.slug]
+                ),
+                _("Council resolution – %(name)s (PDF)") % {"name": share.municipality.short_name},
+            )
+            for share in strategy.shares.select_related("municipality")
+        ]
+        return format_html_join(" · ", '<a href="{}">{}</a>', links)
 
     @admin.display(description=_("period"), ordering="start_year")
     def period(self, strategy):
