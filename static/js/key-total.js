@@ -24,7 +24,8 @@
   }
   document.addEventListener("DOMContentLoaded", function () {
     const group = document.getElementById("shares-group");
-    if (!group) return;
+    // A read-only key (an adopted strategy) has no inputs to add up; the list shows its total.
+    if (!group || !group.querySelector("input[name$='-share_percent']")) return;
     const output = document.createElement("p");
     output.dataset.label = group.dataset.totalLabel || "Skupaj";
     output.dataset.invalid = group.dataset.invalidLabel || "Delež ni število.";

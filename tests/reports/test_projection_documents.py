@@ -201,7 +201,10 @@ def test_the_xlsx_adds_up_in_every_year(reader):
     for column in range(2, 8):
         assert sum(row[column] for row in associations) == total[column]
         assert sum(row[column] for row in lines) == total[column]
-    municipalities = [row for row in body[total_at + 1 :] if row[0] and row[0].startswith("Občina")]
+    # Municipality rows, not their header ("Občina"): each has a name after "Občina ".
+    municipalities = [
+        row for row in body[total_at + 1 :] if row[0] and row[0].startswith("Občina ")
+    ]
     assert [row[0] for row in municipalities] == [
         "Občina Sežana",
         "Občina Divača",
