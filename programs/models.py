@@ -723,3 +723,239 @@ class SubmissionSignatory(Signatory):
     class Meta(Signatory.Meta):
         verbose_name = _("signatory")
         verbose_name_plural = _("signatories")
+
+
+class ActionPlan(models.Model):
+    """An action plan (akcijski načrt): objectives and activities over half-year periods.
+
+    Plans of the shape of the national action plan on illicit drugs 2019–2020: organised by
+    the chapters of the strategy they implement, each objective (konkretni cilj) carried out
+    by activities (izvedbene aktivnosti) that run in some half-years of the plan's period.
+    """
+
+    title = models.CharField(_("title"), max_length=300)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    start_year = models.PositiveSmallIntegerField(
+        _("first year"), validators=[AtLeast(FIRST_YEAR), AtMost(LAST_YEAR)]
+    )
+    end_year = models.PositiveSmallIntegerField(
+        _("last year"), validators=[AtLeast(FIRST_YEAR), AtMost(LAST_YEAR)]
+    )
+    issuer = models.CharField(
+        _("issuing body"), max_length=300, help_text=_('E.g. "Vlada Republike Slovenije".')
+    )
+    introduction = models.TextField(_("introduction"), blank=True)
+    stated_total = models.DecimalField(
+        _("stated annual total (EUR)"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[AtLeast(Decimal("0.00"))],
+        help_text=_("The total the plan's text states; the product checks it against the sum."),
+    )
+
+    class Meta:
+        ordering = ["-start_year", "title"]
+        verbose_name = _("action plan")
+        verbose_name_plural = _("action plans")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(start_year__lte=models.F("end_year")),
+                name="action_plan_start_year_not_after_end_year",
+                violation_error_message=_("The first year must not be after the last year."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def periods(self) -> list[str]:
+        """The plan's half-years, e.g. ["2019-1", "2019-2", "2020-1", "2020-2"]."""
+        return [
+            f"{year}-{half}"
+            for year in range(self.start_year, self.end_year + 1)
+            for half in (1, 2)
+        ]
+
+
+class PlanChapter(models.Model):
+    """A chapter of the strategy a plan is organised by ("Koordinacija, financiranje")."""
+
+    plan = models.ForeignKey(
+        ActionPlan, verbose_name=_("action plan"), on_delete=models.CASCADE, related_name="chapters"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["plan", "position", "id"]
+        verbose_name = _("chapter")
+        verbose_name_plural = _("chapters")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "title"],
+                name="one_chapter_title_per_plan",
+                violation_error_message=_("The plan already has a chapter of this title."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class Objective(models.Model):
+    """A concrete objective (konkretni cilj) of a chapter."""
+
+    chapter = models.ForeignKey(
+        PlanChapter, verbose_name=_("chapter"), on_delete=models.CASCADE, related_name="objectives"
+    )
+    text = models.TextField(_("objective"))
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["chapter", "position", "id"]
+        verbose_name = _("objective")
+        verbose_name_plural = _("objectives")
+
+    def __str__(self):
+        return self.text[:80]
+
+
+class Activity(models.Model):
+    """An implementing activity (izvedbena aktivnost) with its half-years and expected results.
+
+    ``periods`` holds the half-years it runs in as codes "2019-1", "2019-2", … separated by
+    spaces; they must lie in the plan's period (the X marks of the seed's table).
+    """
+
+    objective = models.ForeignKey(
+        Objective, verbose_name=_("objective"), on_delete=models.CASCADE, related_name="activities"
+    )
+    text = models.TextField(_("activity"))
+    periods = models.CharField(
+        _("half-years"),
+        max_length=200,
+        help_text=_('The half-years it runs in, e.g. "2019-2 2020-1".'),
+    )
+    expected_results = models.TextField(_("expected results"), blank=True)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["objective", "position", "id"]
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+
+    def __str__(self):
+        return self.text[:80]
+
+    @property
+    def period_list(self) -> list[str]:
+        """The half-year codes as a list, in the order written."""
+        return self.periods.split()
+
+
+class ActivityInstitution(models.Model):
+    """An institution responsible for an activity: the lead (bold in the seed) or a partner."""
+
+    activity = models.ForeignKey(
+        Activity, verbose_name=_("activity"), on_delete=models.CASCADE, related_name="responsible"
+    )
+    institution = models.ForeignKey(
+        Institution,
+        verbose_name=_("institution"),
+        on_delete=models.PROTECT,
+        related_name="activity_roles",
+    )
+    is_lead = models.BooleanField(_("lead"), default=False)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["activity", "-is_lead", "position", "id"]
+        verbose_name = _("responsible institution")
+        verbose_name_plural = _("responsible institutions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["activity", "institution"],
+                name="one_role_per_activity_and_institution",
+                violation_error_message=_("This institution is already responsible for it."),
+            ),
+            models.UniqueConstraint(
+                fields=["activity"],
+                condition=models.Q(is_lead=True),
+                name="one_lead_per_activity",
+                violation_error_message=_("An activity has one lead institution."),
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.institution)
+
+
+class PlanFunding(models.Model):
+    """A funder's annual amount for a plan (e.g. MDDSZEM 3.888.886,00 EUR)."""
+
+    plan = models.ForeignKey(
+        ActionPlan, verbose_name=_("action plan"), on_delete=models.CASCADE, related_name="funding"
+    )
+    funder = models.ForeignKey(
+        Institution, verbose_name=_("funder"), on_delete=models.PROTECT, related_name="plan_funding"
+    )
+    purpose = models.CharField(_("purpose"), max_length=300, blank=True)
+    amount = models.DecimalField(
+        _("annual amount (EUR)"),
+        max_digits=14,
+        decimal_places=2,
+        validators=[AtLeast(Decimal("0.00"))],
+    )
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["plan", "position", "id"]
+        verbose_name = _("funding of the plan")
+        verbose_name_plural = _("funding of the plan")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=0),
+                name="plan_funding_amount_not_negative",
+                violation_error_message=_("The amount must not be negative."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.funder}: {money(self.amount)}"
+
+
+class ActivityProgress(models.Model):
+    """How an activity stands in one half-year: planned, in progress, done or late, and a note."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("planned")
+        IN_PROGRESS = "in_progress", _("in progress")
+        DONE = "done", _("done")
+        LATE = "late", _("late")
+
+    activity = models.ForeignKey(
+        Activity, verbose_name=_("activity"), on_delete=models.CASCADE, related_name="progress"
+    )
+    period = models.CharField(_("half-year"), max_length=6, help_text=_('E.g. "2019-2".'))
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.PLANNED
+    )
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["activity", "period"]
+        verbose_name = _("progress")
+        verbose_name_plural = _("progress")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["activity", "period"],
+                name="one_progress_per_activity_and_half_year",
+                violation_error_message=_("This half-year already has its progress."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.period}: {self.get_status_display()}"
