@@ -1,4 +1,7 @@
-"""Who may read a strategy's, a report's or a submission's documents; every view asks here."""
+"""Who may read a strategy's, a report's, a submission's or an action plan's documents.
+
+Every view asks here.
+"""
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -6,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from funding.models import FundingStrategy
 from funding.permissions import can_read_strategy
-from programs.models import AnnualReport, CouncilSubmission
+from programs.models import ActionPlan, AnnualReport, CouncilSubmission
 from programs.permissions import can_read_report
 
 
@@ -51,3 +54,22 @@ def submission_for_reader(user, pk: int) -> CouncilSubmission:
     if not (member and can_read_report(user, submission.report)):
         raise PermissionDenied
     return submission
+
+
+def can_read_action_plans(user) -> bool:
+    """Whether the user's role may read action plans.
+
+    A plan is a national government document, not a municipality's: every role that may view
+    plans reads all of them, whatever its municipalities.
+    """
+    return user.has_perm("programs.view_actionplan")
+
+
+def action_plan_for_reader(user, slug: str) -> ActionPlan:
+    """The action plan if the user's role may read plans; 404 if unknown, 403 if not allowed."""
+    plan = ActionPlan.objects.filter(slug=slug).first()
+    if plan is None:
+        raise Http404(_("There is no action plan “%(slug)s”.") % {"slug": slug[:80]})
+    if not can_read_action_plans(user):
+        raise PermissionDenied
+    return plan

@@ -36,4 +36,19 @@ urlpatterns = [
         views.council_submission_file,
         name="council-submission",
     ),
+    path("action-plans/", views.action_plan_list, name="action-plans"),
+    path("action-plans/<slug:slug>/", views.action_plan_page, name="action-plan"),
+    path("action-plans/<slug:slug>.pdf", views.action_plan_file, name="action-plan-file"),
+    path(
+        "action-plans/<slug:slug>/progress/",
+        views.action_plan_page,
+        {"progress": True},
+        name="action-plan-progress",
+    ),
+    path(
+        "action-plans/<slug:slug>/progress.pdf",
+        views.action_plan_file,
+        {"progress": True},
+        name="action-plan-progress-file",
+    ),
 ]

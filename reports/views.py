@@ -1,6 +1,7 @@
 """Report pages and downloads: load through the access check, select, render."""
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -9,7 +10,22 @@ from django.utils.translation import gettext as _
 from funding.adoption import revision_annex_pdf, sha256
 from funding.models import StrategyRevision
 from funding.permissions import readable_strategies
-from reports.access import report_for_reader, strategy_for_reader, submission_for_reader
+from programs.models import ActionPlan
+from reports.access import (
+    action_plan_for_reader,
+    can_read_action_plans,
+    report_for_reader,
+    strategy_for_reader,
+    submission_for_reader,
+)
+from reports.action_plans import (
+    PlanDocument,
+    action_plan_context,
+    action_plan_document,
+    find_institution,
+    render_action_plan,
+    render_action_plan_progress,
+)
 from reports.annex import current_annex, participant, render_resolution
 from reports.annual import (
     annual_report_context,
@@ -200,4 +216,38 @@ def strategy_resolution_file(request, slug: str, municipality_slug: str):
             % {"slug": municipality_slug[:60]}
         )
     rendered = render_resolution(strategy, municipality)
+    return _pdf_response(rendered.content, rendered.filename)
+
+
+@login_required
+def action_plan_list(request):
+    """The action plans, newest first, with their documents."""
+    if not can_read_action_plans(request.user):
+        raise PermissionDenied
+    return render(request, "reports/action_plans.html", {"plans": ActionPlan.objects.all()})
+
+
+def _plan_document(request, slug: str) -> PlanDocument:
+    """The plan's document, limited to one institution's activities by ``?institution=``."""
+    plan = action_plan_for_reader(request.user, slug)
+    short_name = request.GET.get("institution", "").strip()
+    institution = None
+    if short_name:
+        institution = find_institution(short_name)
+        if institution is None:
+            raise Http404(_("There is no institution “%(name)s”.") % {"name": short_name[:60]})
+    return action_plan_document(plan, institution=institution)
+
+
+@login_required
+def action_plan_page(request, slug: str, progress: bool = False):
+    """The plan's table by chapter, or its progress report; ``?institution=`` limits either."""
+    template = "reports/action_plan_progress.html" if progress else "reports/action_plan.html"
+    return render(request, template, action_plan_context(_plan_document(request, slug)))
+
+
+@login_required
+def action_plan_file(request, slug: str, progress: bool = False):
+    document = _plan_document(request, slug)
+    rendered = render_action_plan_progress(document) if progress else render_action_plan(document)
     return _pdf_response(rendered.content, rendered.filename)
