@@ -13,3 +13,11 @@ STRATEGY_READERS = [
     ("referent.sezana", 200),
     ("zunanji", 403),
 ]
+
+# Action plans are national documents: every role that may view them reads all of them,
+# whatever its municipalities (Velenje's and Kranj's users too); the outsider has no role.
+_PLAN_ROLES = "admin koordinator uradnik.sezana uradnik.komen svetnik.sezana referent.sezana"
+ACTION_PLAN_READERS = [
+    *((username, 200) for username in f"{_PLAN_ROLES} uradnik.velenje svetnik.kranj".split()),
+    ("zunanji", 403),
+]
