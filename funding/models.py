@@ -38,6 +38,20 @@ def money(value: Decimal) -> str:
     return number_format(value, decimal_pos=2, force_grouping=True)
 
 
+def refuse_end_before_start(start_year: int | None, end_year: int | None) -> None:
+    """Raise a ValidationError on ``end_year`` when a period's last year is before its first."""
+    if start_year is not None and end_year is not None and start_year > end_year:
+        raise ValidationError(
+            {
+                "end_year": ValidationError(
+                    _("The last year %(end)s is before the first year %(start)s."),
+                    code="end_before_start",
+                    params={"end": end_year, "start": start_year},
+                )
+            }
+        )
+
+
 def refuse_if_locked(strategy, year: int | None = None) -> None:
     """Raise a ValidationError when the strategy's data may not change now (see lock_reason)."""
     if strategy is None or strategy.pk is None:
@@ -193,20 +207,7 @@ class FundingStrategy(models.Model):
 
     def clean(self):
         refuse_if_locked(self)
-        if (
-            self.start_year is not None
-            and self.end_year is not None
-            and self.start_year > self.end_year
-        ):
-            raise ValidationError(
-                {
-                    "end_year": ValidationError(
-                        _("The last year %(end)s is before the first year %(start)s."),
-                        code="end_before_start",
-                        params={"end": self.end_year, "start": self.start_year},
-                    )
-                }
-            )
+        refuse_end_before_start(self.start_year, self.end_year)
 
     @property
     def years(self) -> range:

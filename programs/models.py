@@ -1,5 +1,6 @@
 """Associations (društva), their programmes, and the institutions that fund them."""
 
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
@@ -9,7 +10,15 @@ from django.db import models
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from funding.models import FIRST_YEAR, LAST_YEAR, AtLeast, AtMost, money
+from funding.models import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    AtLeast,
+    AtMost,
+    decimal_sum,
+    money,
+    refuse_end_before_start,
+)
 
 # Slovenian business register numbers (matična številka) have 7 or 10 digits; tax numbers
 # (davčna številka) have 8 digits and never start with 0.
@@ -770,6 +779,9 @@ class ActionPlan(models.Model):
     def __str__(self):
         return self.title
 
+    def clean(self):
+        refuse_end_before_start(self.start_year, self.end_year)
+
     @property
     def periods(self) -> list[str]:
         """The plan's half-years, e.g. ["2019-1", "2019-2", "2020-1", "2020-2"]."""
@@ -778,6 +790,44 @@ class ActionPlan(models.Model):
             for year in range(self.start_year, self.end_year + 1)
             for half in (1, 2)
         ]
+
+    @property
+    def period_label(self) -> str:
+        """The plan's period as the documents write it: "2019–2020"."""
+        if self.start_year == self.end_year:
+            return str(self.start_year)
+        return f"{self.start_year}–{self.end_year}"
+
+    def funding_total(self) -> Decimal:
+        """The sum of the funders' annual amounts, added up as Decimals."""
+        return decimal_sum(row.amount for row in self.funding.all())
+
+    def funding_difference(self) -> Decimal | None:
+        """Computed total minus the stated total; None when the plan states no total."""
+        if self.stated_total is None:
+            return None
+        return self.funding_total() - self.stated_total
+
+    def progress_summary(self) -> dict[str, int]:
+        """How many activity half-years stand at each status, and ``total``.
+
+        Every half-year of every activity counts once: its recorded status, or "planned"
+        while nothing is recorded. Progress recorded for a half-year outside the activity's
+        own (a late activity still running) counts too.
+        """
+        summary = dict.fromkeys(ActivityProgress.Status.values, 0)
+        recorded = {
+            (progress.activity_id, progress.period): progress.status
+            for progress in ActivityProgress.objects.filter(activity__objective__chapter__plan=self)
+        }
+        for activity in Activity.objects.filter(objective__chapter__plan=self):
+            for period in activity.period_list:
+                status = recorded.pop((activity.pk, period), ActivityProgress.Status.PLANNED)
+                summary[status] += 1
+        for status in recorded.values():
+            summary[status] += 1
+        summary["total"] = sum(summary.values())
+        return summary
 
 
 class PlanChapter(models.Model):
@@ -850,10 +900,33 @@ class Activity(models.Model):
     def __str__(self):
         return self.text[:80]
 
+    def clean(self):
+        plan = self.objective.chapter.plan if self.objective_id else None
+        if plan is not None and self.periods:
+            try:
+                self.periods = " ".join(parse_periods(self.periods, plan=plan))
+            except ValidationError as error:
+                raise ValidationError({"periods": error}) from None
+
     @property
     def period_list(self) -> list[str]:
         """The half-year codes as a list, in the order written."""
         return self.periods.split()
+
+    @property
+    def plan(self) -> "ActionPlan":
+        """The action plan the activity belongs to."""
+        return self.objective.chapter.plan
+
+    @property
+    def lead(self) -> Institution | None:
+        """The lead institution (nosilec), or None while none is chosen."""
+        return next((r.institution for r in self.responsible.all() if r.is_lead), None)
+
+    @property
+    def partners(self) -> list[Institution]:
+        """The partner institutions, in their order."""
+        return [r.institution for r in self.responsible.all() if not r.is_lead]
 
 
 class ActivityInstitution(models.Model):
@@ -959,3 +1032,103 @@ class ActivityProgress(models.Model):
 
     def __str__(self):
         return f"{self.period}: {self.get_status_display()}"
+
+    def clean(self):
+        """Refuse a half-year outside the plan's period, or "planned" outside the activity's.
+
+        A late activity may be recorded as still running after its own half-years.
+        """
+        activity = getattr(self, "activity", None)  # unset while the activity form is invalid
+        if activity is None or not activity.objective_id or not self.period:
+            return
+        try:
+            (period,) = parse_periods(self.period, plan=activity.plan)
+        except ValidationError as error:
+            raise ValidationError({"period": error}) from None
+        except ValueError:
+            raise ValidationError(
+                {
+                    "period": ValidationError(
+                        _("Give one half-year, such as 2019-2, not “%(value)s”."),
+                        code="one_period",
+                        params={"value": self.period},
+                    )
+                }
+            ) from None
+        self.period = period
+        if period not in activity.period_list and self.status == self.Status.PLANNED:
+            raise ValidationError(
+                {
+                    "status": ValidationError(
+                        _(
+                            "The activity does not run in %(period)s (its half-years are "
+                            "%(periods)s), so it cannot be planned then; record it as late, "
+                            "in progress or done."
+                        ),
+                        code="not_planned_then",
+                        params={"period": period, "periods": activity.periods},
+                    )
+                }
+            )
+
+
+PERIOD_CODE = re.compile(r"(\d{4})-([12])")
+
+
+def parse_periods(text: str, *, plan: ActionPlan) -> list[str]:
+    """Half-year codes ("2019-2 2020-1", also separated by commas) in the plan's order.
+
+    Each must be well formed, lie in the plan's period and appear once; a ValidationError
+    lists every code that does not, quoting it.
+    """
+    codes = text.replace(",", " ").replace(";", " ").split()
+    allowed = plan.periods
+    errors, seen = [], []
+    for code in codes:
+        match = PERIOD_CODE.fullmatch(code)
+        if match is None:
+            errors.append(
+                ValidationError(
+                    _("“%(value)s” is not a half-year; write the year and 1 or 2, as 2019-2."),
+                    code="bad_period",
+                    params={"value": code},
+                )
+            )
+        elif code not in allowed:
+            errors.append(
+                ValidationError(
+                    _("%(value)s is not in the plan's period %(period)s."),
+                    code="period_outside_plan",
+                    params={"value": code, "period": plan.period_label},
+                )
+            )
+        elif code in seen:
+            errors.append(
+                ValidationError(
+                    _("%(value)s is given twice."), code="period_twice", params={"value": code}
+                )
+            )
+        else:
+            seen.append(code)
+    if errors:
+        raise ValidationError(errors)
+    if not seen:
+        raise ValidationError(_("Give at least one half-year, such as 2019-2."), code="no_period")
+    return sorted(seen, key=allowed.index)
+
+
+def lead_count_error(count: int, *, activity: str) -> ValidationError | None:
+    """The problem when an activity does not have exactly one lead institution, or None."""
+    if count == 1:
+        return None
+    if count == 0:
+        return ValidationError(
+            _("The activity “%(activity)s” has no lead institution; mark exactly one as lead."),
+            code="no_lead",
+            params={"activity": activity},
+        )
+    return ValidationError(
+        _("The activity “%(activity)s” has %(count)d lead institutions; mark exactly one as lead."),
+        code="several_leads",
+        params={"activity": activity, "count": count},
+    )
