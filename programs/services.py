@@ -8,22 +8,31 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from funding.imports import normalize_name
 from funding.models import MunicipalBudgetItem, Municipality
 from programs.models import (
+    ActionPlan,
+    Activity,
+    ActivityInstitution,
     AnnualReport,
     Association,
     CouncilSubmission,
     Indicator,
     Institution,
+    Objective,
+    PlanChapter,
+    PlanFunding,
     Programme,
     Project,
     ReportFunding,
     ReportSection,
     ReportSignatory,
     SubmissionSignatory,
+    lead_count_error,
 )
 
 REPORTS_FORMAT = "annual-reports/v1"
+ACTION_PLAN_FORMAT = "action-plan/v1"
 
 
 def _saved(obj, *, constraints: bool = True):
@@ -39,6 +48,16 @@ def _loaded(obj):
     before many tests, and a broken fixture still fails, with an IntegrityError.
     """
     return _saved(obj, constraints=False)
+
+
+def _loaded_under(obj, parent: str):
+    """Save a demo record whose parent was just saved: every rule but the parent's existence.
+
+    Checking a foreign key's target costs a query per row; the parent is the loader's own.
+    """
+    obj.full_clean(exclude=[parent], validate_constraints=False)
+    obj.save()
+    return obj
 
 
 def _upsert(model, lookup: dict, values: dict):
@@ -286,3 +305,174 @@ def council_submission_create(
         attachments=_("Report"),
     )
     return _saved(submission)
+
+
+@transaction.atomic
+def action_plan_load(*, document: dict) -> ActionPlan:
+    """Create or replace an action plan from a document of ``fixtures/action-plan-2019-2020.json``.
+
+    The plan is matched by slug; its chapters (with objectives and activities) and funding
+    are replaced, so loading twice duplicates nothing. Institutions are shared records
+    matched by short name: missing ones are created, existing ones are left as they are.
+    Every record's rules are checked before it is saved (an activity's half-years lie in the
+    plan; its lead is the first institution named, the others partners, none named twice);
+    the database holds the constraints, and any problem writes nothing.
+    """
+    if document.get("format") != ACTION_PLAN_FORMAT:
+        raise ValueError(f"expected format {ACTION_PLAN_FORMAT}, got {document.get('format')!r}")
+    known = Institution.objects.in_bulk(
+        [entry["short_name"] for entry in document["institutions"]], field_name="short_name"
+    )
+    institutions = {
+        entry["short_name"]: known.get(entry["short_name"]) or _saved(Institution(**entry))
+        for entry in document["institutions"]
+    }
+    plan = _upsert(
+        ActionPlan,
+        {"slug": document["slug"]},
+        {
+            "title": document["title"],
+            "start_year": document["start_year"],
+            "end_year": document["end_year"],
+            "issuer": document["issuer"],
+            "introduction": document.get("introduction", ""),
+            "stated_total": _decimal(document.get("stated_total")),
+        },
+    )
+    plan.chapters.all().delete()
+    plan.funding.all().delete()
+    for position, entry in enumerate(document.get("funding", [])):
+        funding = PlanFunding(
+            plan=plan,
+            funder=institutions[entry["funder"]],
+            purpose=entry.get("purpose", ""),
+            amount=Decimal(entry["amount"]),
+            position=position,
+        )
+        _loaded_under(funding, "plan")
+    responsible = []
+    for position, entry in enumerate(document["chapters"]):
+        chapter = _loaded_under(
+            PlanChapter(plan=plan, title=entry["title"], position=position), "plan"
+        )
+        for objective_position, doc in enumerate(entry["objectives"]):
+            objective = _loaded_under(
+                Objective(chapter=chapter, text=doc["text"], position=objective_position),
+                "chapter",
+            )
+            for activity_position, item in enumerate(doc["activities"]):
+                activity = Activity(
+                    objective=objective,
+                    text=item["text"],
+                    periods=item["periods"],
+                    expected_results=item.get("expected_results", ""),
+                    position=activity_position,
+                )
+                _loaded_under(activity, "objective")
+                names = [item["lead"], *item.get("partners", [])]
+                if len(set(names)) != len(names):
+                    raise ValueError(f"{item['text']!r} names an institution twice: {names}")
+                responsible += [
+                    ActivityInstitution(
+                        activity=activity,
+                        institution=institutions[name],
+                        is_lead=index == 0,
+                        position=index,
+                    )
+                    for index, name in enumerate(names)
+                ]
+    ActivityInstitution.objects.bulk_create(responsible)
+    return plan
+
+
+@transaction.atomic
+def activity_responsible_set(
+    *, activity: Activity, lead: Institution | None, partners: list[Institution]
+) -> list[ActivityInstitution]:
+    """Make the lead and the partners, in order, the activity's responsible institutions.
+
+    Refused unless there is exactly one lead; a partner that is also the lead, or named twice,
+    counts once. Unchanged rows are kept, so setting the same institutions changes nothing.
+    """
+    error = lead_count_error(0 if lead is None else 1, activity=activity.text[:80])
+    if error is not None:
+        raise error
+    wanted = [(lead, True)]
+    for partner in partners:
+        if all(partner != institution for institution, _lead in wanted):
+            wanted.append((partner, False))
+    existing = {row.institution_id: row for row in activity.responsible.all()}
+    keep = {institution.pk for institution, _lead in wanted}
+    activity.responsible.exclude(institution_id__in=keep).delete()
+    # The lead may move from one institution to another: clear it first (one lead at a time).
+    for row in existing.values():
+        if row.is_lead and row.institution_id != lead.pk and row.institution_id in keep:
+            row.is_lead = False
+            row.save(update_fields=["is_lead"])
+    rows = []
+    for position, (institution, is_lead) in enumerate(wanted):
+        row = existing.get(institution.pk)
+        if row is None:
+            row = _saved(
+                ActivityInstitution(
+                    activity=activity, institution=institution, is_lead=is_lead, position=position
+                )
+            )
+        elif (row.is_lead, row.position) != (is_lead, position):
+            row.is_lead, row.position = is_lead, position
+            _saved(row)
+        rows.append(row)
+    # As Django's related managers do after a write: a prefetched list is stale now.
+    getattr(activity, "_prefetched_objects_cache", {}).pop("responsible", None)
+    return rows
+
+
+@transaction.atomic
+def activity_save(
+    *,
+    activity: Activity,
+    plan: ActionPlan,
+    chapter: str,
+    objective: str,
+    lead: Institution,
+    partners: list[Institution] | None,
+) -> Activity:
+    """Save an activity with its institutions; a new one goes under its chapter and objective.
+
+    The chapter and objective are matched by name within the plan (case, diacritics and
+    spacing ignored) and created at the end when the plan does not have them yet. ``partners``
+    None keeps the stored partners.
+    """
+    if activity.pk is None:
+        activity.objective = _objective_ensure(plan=plan, chapter=chapter, objective=objective)
+        activity.position = _next_position(activity.objective.activities.all())
+    _saved(activity)
+    if partners is None:
+        partners = activity.partners
+    activity_responsible_set(activity=activity, lead=lead, partners=partners)
+    return activity
+
+
+def _objective_ensure(*, plan: ActionPlan, chapter: str, objective: str) -> Objective:
+    """The plan's objective of these names, created (with its chapter) when missing."""
+    found_chapter = _named(plan.chapters.all(), "title", chapter)
+    if found_chapter is None:
+        position = _next_position(plan.chapters.all())
+        found_chapter = _saved(PlanChapter(plan=plan, title=chapter, position=position))
+    found = _named(found_chapter.objectives.all(), "text", objective)
+    if found is None:
+        position = _next_position(found_chapter.objectives.all())
+        found = _saved(Objective(chapter=found_chapter, text=objective, position=position))
+    return found
+
+
+def _named(queryset, attribute: str, name: str):
+    """The first row whose text equals the name, as import headers compare."""
+    wanted = normalize_name(name)
+    return next(
+        (row for row in queryset if normalize_name(getattr(row, attribute)) == wanted), None
+    )
+
+
+def _next_position(queryset) -> int:
+    return max((row.position for row in queryset), default=-1) + 1

@@ -24,12 +24,13 @@ from funding.models import Membership, Municipality, StrategyAdoption, StrategyR
 from funding.projection import projection_derive
 from funding.roles import CLERK, COORDINATOR, COUNCIL_MEMBER, OFFICER, roles_ensure
 from funding.services import budget_items_load, strategy_import
-from programs.services import annual_reports_load
+from programs.services import action_plan_load, annual_reports_load
 
 DEMO_FILE = settings.BASE_DIR / "fixtures" / "kras-2025-2029.json"
 VELENJE_FILE = settings.BASE_DIR / "fixtures" / "velenje-las-2024.json"
 REPORTS_FILE = settings.BASE_DIR / "fixtures" / "annual-reports.json"
 ADOPTION_FILE = settings.BASE_DIR / "fixtures" / "kras-adoption.json"
+ACTION_PLAN_FILE = settings.BASE_DIR / "fixtures" / "action-plan-2019-2020.json"
 DEMO_PASSWORD = "demo"
 
 # username, role (None: no group), municipality slugs, superuser
@@ -81,6 +82,7 @@ class Command(BaseCommand):
                 projection_derive(strategy=strategy)
             budget_items_load(document=json.loads(VELENJE_FILE.read_text(encoding="utf-8")))
             annual_reports_load(document=json.loads(REPORTS_FILE.read_text(encoding="utf-8")))
+            action_plan_load(document=json.loads(ACTION_PLAN_FILE.read_text(encoding="utf-8")))
             groups = roles_ensure()
             for username, role, municipalities, superuser in DEMO_USERS:
                 self._ensure_user(username, groups.get(role), municipalities, superuser)
