@@ -46,7 +46,26 @@ _REPORT_MODELS = [
     "programs.councilsubmission",
     "programs.submissionsignatory",
 ]
+# Action plans (akcijski načrti) with their chapters, objectives, activities and progress.
+_ACTION_PLAN_MODELS = [
+    "programs.actionplan",
+    "programs.planchapter",
+    "programs.objective",
+    "programs.activity",
+    "programs.activityinstitution",
+    "programs.planfunding",
+    "programs.activityprogress",
+]
 _ALL = ("view", "add", "change", "delete")
+# What the reading roles see.
+_READ_MODELS = (
+    _STRATEGY_MODELS
+    + _REGISTER_MODELS
+    + _MUNICIPAL_MODELS
+    + _REPORT_MODELS
+    + _ADOPTION_MODELS
+    + _ACTION_PLAN_MODELS
+)
 
 ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     COORDINATOR: {
@@ -54,21 +73,17 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         **dict.fromkeys(_REGISTER_MODELS, ("view", "add", "change")),
         **dict.fromkeys(_REPORT_MODELS, ("view", "add", "change")),
         **dict.fromkeys(_ADOPTION_MODELS, ("view", "add", "change")),
+        **dict.fromkeys(_ACTION_PLAN_MODELS, ("view", "add", "change")),
     },
     # Officers edit their own municipality's budget items (scoped in the admin by membership).
     OFFICER: {
         **dict.fromkeys(_STRATEGY_MODELS + _REGISTER_MODELS + _ADOPTION_MODELS, ("view",)),
         **dict.fromkeys(_MUNICIPAL_MODELS + _REPORT_MODELS, _ALL),
+        **dict.fromkeys(_ACTION_PLAN_MODELS, ("view", "add", "change")),
     },
     # Readers: they see reports once published (programs.permissions).
-    COUNCIL_MEMBER: dict.fromkeys(
-        _STRATEGY_MODELS + _REGISTER_MODELS + _MUNICIPAL_MODELS + _REPORT_MODELS + _ADOPTION_MODELS,
-        ("view",),
-    ),
-    CLERK: dict.fromkeys(
-        _STRATEGY_MODELS + _REGISTER_MODELS + _MUNICIPAL_MODELS + _REPORT_MODELS + _ADOPTION_MODELS,
-        ("view",),
-    ),
+    COUNCIL_MEMBER: dict.fromkeys(_READ_MODELS, ("view",)),
+    CLERK: dict.fromkeys(_READ_MODELS, ("view",)),
 }
 
 

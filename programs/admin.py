@@ -8,15 +8,23 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from funding.admin import DECIMALS_AS_TYPED
-from funding.models import MunicipalBudgetItem
+from funding.admin import DECIMALS_AS_TYPED, SpreadsheetAdmin
+from funding.models import MunicipalBudgetItem, money
 from funding.permissions import member_municipalities
+from programs.forms import ResponsibleInstitutionFormSet
 from programs.models import (
+    ActionPlan,
+    Activity,
+    ActivityInstitution,
+    ActivityProgress,
     AnnualReport,
     Association,
     CouncilSubmission,
     Indicator,
     Institution,
+    Objective,
+    PlanChapter,
+    PlanFunding,
     Programme,
     Project,
     ReportFunding,
@@ -25,6 +33,7 @@ from programs.models import (
     SubmissionSignatory,
 )
 from programs.permissions import editable_reports, readable_reports
+from programs.resources import ActivityResource
 from programs.services import council_submission_create, report_advance
 
 
@@ -384,3 +393,162 @@ class CouncilSubmissionAdmin(admin.ModelAdmin):
             '<a href="{}">PDF</a>',
             reverse("reports:council-submission", args=[submission.pk]),
         )
+
+
+class PlanChapterInline(admin.TabularInline):
+    model = PlanChapter
+    extra = 0
+    fields = ["position", "title"]
+
+
+class PlanFundingInline(admin.TabularInline):
+    model = PlanFunding
+    extra = 0
+    formfield_overrides = DECIMALS_AS_TYPED
+    autocomplete_fields = ["funder"]
+    fields = ["position", "funder", "purpose", "amount"]
+
+
+@admin.register(ActionPlan)
+class ActionPlanAdmin(admin.ModelAdmin):
+    """A plan with its chapters and funding; the funding total is computed, never typed."""
+
+    formfield_overrides = DECIMALS_AS_TYPED
+    list_display = ["title", "period_label", "issuer", "funding_total_column", "stated_total"]
+    search_fields = ["title", "slug", "issuer"]
+    prepopulated_fields = {"slug": ["title"]}
+    readonly_fields = ["funding_check"]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", ("start_year", "end_year"), "issuer"]}),
+        (_("Introduction"), {"fields": ["introduction"]}),
+        (_("Funding"), {"fields": ["stated_total", "funding_check"]}),
+    ]
+    inlines = [PlanChapterInline, PlanFundingInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("funding")
+
+    @admin.display(description=_("period"), ordering="start_year")
+    def period_label(self, plan):
+        return plan.period_label
+
+    @admin.display(description=_("funding total (EUR)"))
+    def funding_total_column(self, plan):
+        return money(plan.funding_total())
+
+    @admin.display(description=_("computed total"))
+    def funding_check(self, plan):
+        if plan.pk is None:
+            return "—"
+        difference = plan.funding_difference()
+        if difference is None:
+            return _("%(total)s EUR; the plan states no total.") % {
+                "total": money(plan.funding_total())
+            }
+        if difference == 0:
+            return _("%(total)s EUR, as the plan states.") % {"total": money(plan.funding_total())}
+        return _(
+            "%(total)s EUR, but the plan states %(stated)s EUR (difference %(difference)s)."
+        ) % {
+            "total": money(plan.funding_total()),
+            "stated": money(plan.stated_total),
+            "difference": money(difference),
+        }
+
+
+@admin.register(PlanChapter)
+class PlanChapterAdmin(admin.ModelAdmin):
+    list_display = ["title", "plan", "position"]
+    list_filter = ["plan"]
+    search_fields = ["title", "plan__title"]
+
+
+class ObjectiveInline(admin.StackedInline):
+    model = Objective
+    extra = 0
+    fields = [("position", "text")]
+
+
+class ActivityInline(admin.StackedInline):
+    """An objective's activities; new ones are added on the activity page, with their lead."""
+
+    model = Activity
+    extra = 0
+    show_change_link = True
+    fields = [("position", "periods"), "text", "expected_results"]
+
+    def has_add_permission(self, request, obj):
+        return False
+
+
+@admin.register(Objective)
+class ObjectiveAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "chapter", "plan_column"]
+    list_filter = ["chapter__plan", "chapter"]
+    search_fields = ["text", "chapter__title"]
+    inlines = [ActivityInline]
+
+    @admin.display(description=_("action plan"), ordering="chapter__plan")
+    def plan_column(self, objective):
+        return objective.chapter.plan
+
+
+class ResponsibleInstitutionInline(admin.TabularInline):
+    model = ActivityInstitution
+    formset = ResponsibleInstitutionFormSet
+    extra = 0
+    autocomplete_fields = ["institution"]
+    fields = ["position", "institution", "is_lead"]
+
+
+class ActivityProgressInline(admin.TabularInline):
+    model = ActivityProgress
+    extra = 0
+    fields = ["period", "status", "note"]
+
+
+@admin.register(Activity)
+class ActivityAdmin(SpreadsheetAdmin, admin.ModelAdmin):
+    """Activities with their responsible institutions (exactly one lead) and progress.
+
+    *Uvozi* reads activities from CSV or XLSX (``programs.imports``), with a preview before
+    anything is written; *Izvozi* writes them in the same columns.
+    """
+
+    resource_classes = [ActivityResource]
+
+    list_display = ["__str__", "objective", "periods", "lead_column"]
+    list_filter = [
+        "objective__chapter__plan",
+        "objective__chapter",
+        "responsible__institution",
+        "progress__status",
+    ]
+    search_fields = [
+        "text",
+        "expected_results",
+        "objective__text",
+        "responsible__institution__short_name",
+    ]
+    autocomplete_fields = ["objective"]
+    fields = ["objective", ("position", "periods"), "text", "expected_results"]
+    inlines = [ResponsibleInstitutionInline, ActivityProgressInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("objective__chapter__plan")
+            .prefetch_related("responsible__institution")
+        )
+
+    def has_import_permission(self, request):
+        user = request.user
+        return user.has_perm("programs.add_activity") and user.has_perm("programs.change_activity")
+
+    def has_export_permission(self, request):
+        return request.user.has_perm("programs.view_activity")
+
+    @admin.display(description=_("lead"))
+    def lead_column(self, activity):
+        return activity.lead or "—"
