@@ -417,3 +417,10 @@ def test_the_demo_plan_reads_like_the_seed(reader):
     roles = {row.activity.text: row.role for row in mz.rows}
     assert roles["Oblikovanje in razvoj idejne zasnove"] == "lead"
     assert "Imenovanje delovne skupine" not in roles  # the commission's, not the ministry's
+
+
+def test_the_plans_admin_page_links_its_documents(plan, persona, client):
+    client.force_login(persona("koordinator"))
+    page = client.get(reverse("admin:programs_actionplan_change", args=[plan.pk])).content.decode()
+    for url in [PAGE, PDF, PROGRESS]:
+        assert f'href="{url}"' in page
