@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils import translation
 
 from programs.models import Activity
-from tests.funding.spreadsheets import command_output, command_refusal
+from programs.resources import ActivityResource
+from tests.funding.spreadsheets import command_output, command_refusal, exported_csv
 from tests.programs.test_action_plans import responsible, snapshot
 
 CORPUS = Path(__file__).parent / "import_corpus" / "activities"
@@ -226,4 +227,16 @@ def test_the_admin_shows_a_bad_files_problems_and_writes_nothing(demo, persona, 
     assert "2021-1 is not in the plan&#x27;s period 2019–2020." in text
     assert "the activity has no lead institution" in text
     assert "there is no institution “Univerze”" in text
+    assert snapshot() == before
+
+
+def test_the_exported_activities_import_back_unchanged(demo, tmp_path):
+    path = tmp_path / "aktivnosti.csv"
+    path.write_bytes(exported_csv(ActivityResource(as_system=True)))
+    header = path.read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header == (
+        "načrt;poglavje;cilj;aktivnost;obdobja;pričakovani rezultati;nosilec;partnerji"
+    )
+    before = snapshot()
+    assert "0 new, 0 updated and 37 unchanged activities" in run_import(path)
     assert snapshot() == before
