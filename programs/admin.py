@@ -459,6 +459,7 @@ class ActionPlanAdmin(admin.ModelAdmin):
 @admin.register(PlanChapter)
 class PlanChapterAdmin(admin.ModelAdmin):
     list_display = ["title", "plan", "position"]
+    list_select_related = ["plan"]
     list_filter = ["plan"]
     search_fields = ["title", "plan__title"]
 
@@ -484,6 +485,7 @@ class ActivityInline(admin.StackedInline):
 @admin.register(Objective)
 class ObjectiveAdmin(admin.ModelAdmin):
     list_display = ["__str__", "chapter", "plan_column"]
+    list_select_related = ["chapter__plan"]
     list_filter = ["chapter__plan", "chapter"]
     search_fields = ["text", "chapter__title"]
     inlines = [ActivityInline]
