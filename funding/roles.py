@@ -57,6 +57,12 @@ _ACTION_PLAN_MODELS = [
     "programs.activityprogress",
 ]
 _ALL = ("view", "add", "change", "delete")
+# Those who keep plans remove a mistaken activity, partner or progress note; a whole plan is
+# removed only by a superuser.
+_ACTION_PLAN_EDITING = {
+    **dict.fromkeys(_ACTION_PLAN_MODELS, _ALL),
+    "programs.actionplan": ("view", "add", "change"),
+}
 # What the reading roles see.
 _READ_MODELS = (
     _STRATEGY_MODELS
@@ -73,13 +79,13 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         **dict.fromkeys(_REGISTER_MODELS, ("view", "add", "change")),
         **dict.fromkeys(_REPORT_MODELS, ("view", "add", "change")),
         **dict.fromkeys(_ADOPTION_MODELS, ("view", "add", "change")),
-        **dict.fromkeys(_ACTION_PLAN_MODELS, ("view", "add", "change")),
+        **_ACTION_PLAN_EDITING,
     },
     # Officers edit their own municipality's budget items (scoped in the admin by membership).
     OFFICER: {
         **dict.fromkeys(_STRATEGY_MODELS + _REGISTER_MODELS + _ADOPTION_MODELS, ("view",)),
         **dict.fromkeys(_MUNICIPAL_MODELS + _REPORT_MODELS, _ALL),
-        **dict.fromkeys(_ACTION_PLAN_MODELS, ("view", "add", "change")),
+        **_ACTION_PLAN_EDITING,
     },
     # Readers: they see reports once published (programs.permissions).
     COUNCIL_MEMBER: dict.fromkeys(_READ_MODELS, ("view",)),

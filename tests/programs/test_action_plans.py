@@ -407,4 +407,8 @@ def test_roles_read_action_plans_and_coordinators_and_officers_edit_them(
         assert user.has_perm(f"programs.view_{model}")
         assert user.has_perm(f"programs.change_{model}") is may_change
         assert user.has_perm(f"programs.add_{model}") is may_change
-        assert not user.has_perm(f"programs.delete_{model}")
+    # A mistaken activity, partner or progress note can be removed; a whole plan only by a
+    # superuser.
+    for model in ("activity", "activityinstitution", "activityprogress"):
+        assert user.has_perm(f"programs.delete_{model}") is may_change
+    assert not user.has_perm("programs.delete_actionplan")
