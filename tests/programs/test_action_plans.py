@@ -350,7 +350,9 @@ def _activity_form(act: Activity, rows: list[tuple[Institution, bool]]) -> dict:
     return data
 
 
-@pytest.mark.parametrize(("leads", "message"), [(0, "has no lead institution"), (2, "has 2 lead")])
+@pytest.mark.parametrize(
+    ("leads", "message"), [(0, "nima nosilne institucije"), (2, "ima več nosilnih institucij (2)")]
+)
 def test_the_admin_requires_exactly_one_lead_and_saves_nothing_otherwise(
     demo, persona, client, leads, message
 ):
@@ -386,7 +388,7 @@ def test_the_admin_refuses_a_half_year_outside_the_plan(demo, persona, client):
     data.update(text="Nova aktivnost", periods="2021-1")
     response = client.post(reverse("admin:programs_activity_add"), data)
     assert response.status_code == 200
-    assert "2021-1 is not in the plan&#x27;s period 2019–2020." in response.content.decode()
+    assert "2021-1 ni v obdobju načrta 2019–2020." in response.content.decode()
     assert not Activity.objects.filter(text="Nova aktivnost").exists()
 
 

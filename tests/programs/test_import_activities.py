@@ -224,9 +224,10 @@ def test_the_admin_shows_a_bad_files_problems_and_writes_nothing(demo, persona, 
         {"import_file": upload, "format": "1"},
     )
     text = page.content.decode()
-    assert "2021-1 is not in the plan&#x27;s period 2019–2020." in text
-    assert "the activity has no lead institution" in text
-    assert "there is no institution “Univerze”" in text
+    # The admin speaks Slovenian.
+    assert "2021-1 ni v obdobju načrta 2019–2020." in text
+    assert "aktivnost nima nosilne institucije" in text
+    assert "institucije »Univerze« ni" in text
     assert snapshot() == before
 
 
