@@ -6,15 +6,30 @@ Environment variables:
 - ``DJANGO_ALLOWED_HOSTS`` — comma-separated; defaults to localhost names in debug.
 - ``DATABASE_URL`` — e.g. ``postgres://user@127.0.0.1:5432/funding``; SQLite file ``db.sqlite3``
   in the project folder when unset.
+
+With debug off the settings are production's: HTTPS only (redirect, HSTS, secure cookies), static
+files with hashed names served by WhiteNoise, an enforced Content Security Policy (enforced in
+debug too), throttled failed logins, logs on standard error. Tuned by:
+
+- ``DJANGO_SECURE_PROXY_SSL_HEADER`` — e.g. ``HTTP_X_FORWARDED_PROTO``: the TLS proxy's header.
+- ``DJANGO_SECURE_SSL_REDIRECT`` — redirect http to https; on unless debug.
+- ``DJANGO_HSTS_SECONDS`` (a year unless debug), ``DJANGO_HSTS_INCLUDE_SUBDOMAINS``,
+  ``DJANGO_HSTS_PRELOAD`` (both on).
+- ``DJANGO_CSRF_TRUSTED_ORIGINS`` — comma-separated ``https://host`` origins.
+- ``DJANGO_AXES_FAILURE_LIMIT`` (5), ``DJANGO_AXES_COOLOFF_MINUTES`` (15): the login lockout.
+- ``DJANGO_TRUSTED_PROXY_COUNT`` — proxies that append to X-Forwarded-For (0: trust none).
+- ``DJANGO_STATIC_ROOT`` — where collectstatic writes; ``var/static`` in the project folder.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env_bool, env_list, env_str
+from config.env import env_bool, env_int, env_list, env_meta_header, env_origins, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -38,6 +53,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
+    "csp",
     "import_export",
     "simple_history",
     "funding",
@@ -47,6 +64,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files answered before the rest of the stack; SecurityMiddleware still adds its
+    # headers (HSTS, nosniff) to them.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside the others, so that every page gets the policy, the lockout page included.
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -56,6 +78,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records who made each change in the history of money-bearing models.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Turns a login refused for too many failures into the lockout page; axes wants it last.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -89,6 +113,12 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# django-axes first: it refuses a locked-out username and address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -110,7 +140,103 @@ USE_THOUSAND_SEPARATOR = True
 FORMAT_MODULE_PATH = ["config.formats"]
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+# Where collectstatic writes and WhiteNoise serves from.
+STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "var" / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # In production, names carry their content's hash (cached for a year by browsers) and
+    # WhiteNoise serves gzip and Brotli variants; they need collectstatic first. Development
+    # and tests read the files where they are.
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+# In development WhiteNoise finds files through the finders and sees edits at once; pinned to
+# the environment's debug, because the test runner switches settings.DEBUG off.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 
 LOGIN_URL = "admin:login"
+
+# HTTPS. Behind a proxy that terminates TLS, DJANGO_SECURE_PROXY_SSL_HEADER names the header it
+# sets (HTTP_X_FORWARDED_PROTO: "X-Forwarded-Proto: https"); the proxy must overwrite that header
+# on every request, or a client could claim HTTPS itself.
+_proxy_ssl_header = env_meta_header("DJANGO_SECURE_PROXY_SSL_HEADER")
+SECURE_PROXY_SSL_HEADER = (_proxy_ssl_header, "https") if _proxy_ssl_header else None
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=True)
+# The preload flag only matters once the registrable domain itself sends it and is submitted
+# to the browsers' list; on a subdomain (funding.obcina.si) it changes nothing.
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", default=True)
+SESSION_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SECURE = not DEBUG
+LANGUAGE_COOKIE_SECURE = not DEBUG
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+# Origins other than the site's own host allowed to POST (e.g. the public name of the proxy).
+CSRF_TRUSTED_ORIGINS = env_origins("DJANGO_CSRF_TRUSTED_ORIGINS")
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content Security Policy, enforced in development too so that a violation shows at once.
+# Nothing inline: scripts and styles come from the application's static files (the admin
+# templates of the libraries that had inline code are overridden in templates/).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
+
+# Failed logins (django-axes): after AXES_FAILURE_LIMIT failures of one username from one
+# address, that pair is refused for the cool-off, even with the right password.
+AXES_FAILURE_LIMIT = env_int("DJANGO_AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("DJANGO_AXES_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
+# The logs name the address (for blocking it), not the username typed, which is now and
+# then a password typed into the wrong field. The admin's access attempts keep both.
+AXES_SENSITIVE_PARAMETERS = ["username"]
+# Proxies in front of the application that append to X-Forwarded-For (nginx with
+# $proxy_add_x_forwarded_for: 1). 0 trusts no header: the address is the connection's.
+# (axes would read AXES_IPWARE_* through django-ipware, its optional extra; the project does not
+# install it, and config.security.client_ip applies the same right-most rule.)
+TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 0)
+
+# Everything to standard error, where gunicorn and journald collect it: requests that failed,
+# security events (django.security: bad hosts, CSRF failures), failed logins and lockouts (axes).
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"},
+    },
+    "handlers": {
+        "stderr": {"class": "logging.StreamHandler", "formatter": "plain"},
+    },
+    "root": {"handlers": ["stderr"], "level": "WARNING"},
+    "loggers": {
+        # No handlers of their own: they propagate to the root's.
+        "django": {"handlers": [], "level": "INFO"},
+        "django.security": {"handlers": [], "level": "INFO"},
+        "axes": {"handlers": [], "level": "INFO"},
+        # Not the version banner on every management command.
+        "axes.apps": {"handlers": [], "level": "WARNING"},
+    },
+}

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import RequestFactory
 
 from funding.models import BudgetItem, BudgetLine, FundingStrategy, Membership, StrategyShare
 from programs.models import Association, Programme
@@ -169,4 +170,6 @@ def test_each_demo_persona_can_log_in_with_the_documented_password(demo, client)
     from tests.conftest import PERSONAS
 
     for username in PERSONAS:
-        assert client.login(username=username, password="demo"), username
+        # django-axes checks every authentication against its lockouts, which needs a request.
+        request = RequestFactory().post("/admin/login/")
+        assert client.login(request=request, username=username, password="demo"), username
