@@ -2,8 +2,13 @@
 
 Documents carry text that officers and associations typed. Django escapes it, so markup in a
 name stays text; the fetcher is the second wall: whatever URL a document or stylesheet names,
-WeasyPrint may read only files found by Django's static-files finders under ``STATIC_URL`` —
-no ``http(s)://``, no ``file://`` paths elsewhere, no ``data:``, no redirects.
+WeasyPrint may read only the application's static files under ``STATIC_URL`` — no
+``http(s)://``, no ``file://`` paths elsewhere, no ``data:``, no redirects.
+
+In development the files are found where they are, by Django's static-files finders. In
+production ``{% static %}`` names the hashed copies collectstatic wrote (``css/print.3f9a….css``,
+whose ``url()``s name hashed fonts in turn); those are served from the collected folder, and
+only names listed in its manifest.
 """
 
 from pathlib import Path
@@ -11,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
 from django.core.exceptions import SuspiciousFileOperation
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -62,12 +68,20 @@ class StaticFilesFetcher(URLFetcher):
         if not relative or ".." in Path(relative).parts or relative.startswith("/"):
             raise BlockedURL(f"blocked: {url[:200]}")
         try:
-            found = finders.find(relative)
+            found = _collected(relative) or finders.find(relative)
         except SuspiciousFileOperation:
             raise BlockedURL(f"blocked: {url[:200]}") from None
         if not found:
             raise BlockedURL(f"no such static file: {relative[:200]}")
         return Path(found)
+
+
+def _collected(relative: str) -> str | None:
+    """The collected file of a hashed name in production's manifest; None otherwise."""
+    storage = staticfiles_storage
+    if isinstance(storage, ManifestFilesMixin) and relative in storage.hashed_files.values():
+        return storage.path(relative)
+    return None
 
 
 def render_pdf(html: str) -> bytes:
