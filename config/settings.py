@@ -68,7 +68,7 @@ MIDDLEWARE = [
     # headers (HSTS, nosniff) to them.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Outside the others, so that every page gets the policy, the lockout page included.
-    "csp.middleware.CSPMiddleware",
+    "config.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -187,7 +187,8 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 # Content Security Policy, enforced in development too so that a violation shows at once.
 # Nothing inline: scripts and styles come from the application's static files (the admin
-# templates of the libraries that had inline code are overridden in templates/).
+# templates of the libraries that had inline code are overridden in templates/). PDFs get
+# frame-ancestors only, or Chrome's viewer would be blocked (config/middleware.py).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],

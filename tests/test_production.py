@@ -251,6 +251,22 @@ def test_load_demo_refuses_to_create_demo_users_in_production(production_site):
     assert strategies == 0
 
 
+@pytest.mark.django_db
+def test_a_pdf_gets_the_policy_chromes_pdf_viewer_can_live_with(demo, persona, client):
+    # object-src 'none' would block the viewer's <embed> (crbug.com/271452); framing stays
+    # forbidden.
+    client.force_login(persona("referent.sezana"))
+    pdf = client.get("/reports/strategies/kras-2025-2029/2025/cost-sharing.pdf")
+    assert pdf["Content-Type"] == "application/pdf"
+    assert pdf["Content-Security-Policy"] == "frame-ancestors 'none'"
+    assert pdf["X-Frame-Options"] == "DENY"
+    assert "Content-Security-Policy-Report-Only" not in pdf
+    page = client.get("/reports/strategies/kras-2025-2029/2025/cost-sharing/")
+    assert directives(page["Content-Security-Policy"])["object-src"] == ["'none'"]
+    csv = client.get("/reports/strategies/kras-2025-2029/2025/cost-sharing.csv")
+    assert directives(csv["Content-Security-Policy"])["script-src"] == ["'self'"]
+
+
 # -- PDFs find the hashed static files -----------------------------------------------------------
 
 
