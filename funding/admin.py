@@ -2,10 +2,12 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import OuterRef, Subquery
 from django.forms.models import BaseInlineFormSet
+from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -177,12 +179,29 @@ class LockedHistoryAdmin(SimpleHistoryAdmin):
     may *view* the history, so a read-only clerk could revert a budget line.
     """
 
+    def history_view(self, request, object_id, extra_context=None):
+        self._ids_or_404(object_id)
+        return super().history_view(request, object_id, extra_context)
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._ids_or_404(object_id, version_id)
         if request.method == "POST":
             current = self.get_object(request, object_id)
             if current is None or not self.has_change_permission(request, current):
                 raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def _ids_or_404(self, object_id: str, version_id: str | None = None) -> None:
+        """Refuse ids that cannot be a record's: simple-history queries them as typed (a 500)."""
+        try:
+            self.model._meta.pk.to_python(unquote(object_id))
+            if version_id is not None:
+                self.model.history.model._meta.pk.to_python(version_id)
+        except ValidationError:
+            raise Http404(
+                _("There is no record “%(id)s” in the history.")
+                % {"id": unquote(version_id or object_id)[:60]}
+            ) from None
 
 
 class SpreadsheetAdmin(ImportExportMixin):
