@@ -17,7 +17,6 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop, ngettext
 from import_export.admin import ImportExportMixin
-from import_export.formats.base_formats import XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
 from funding.adoption import (
@@ -28,7 +27,7 @@ from funding.adoption import (
     revision_withdraw,
 )
 from funding.forms import IndexationForm, LocalizedDecimalField, OptimisticLockForm
-from funding.imports import ImportFileError, SpreadsheetCSV
+from funding.imports import ImportFileError, SpreadsheetCSV, SpreadsheetXLSX
 from funding.models import (
     ONE_HUNDRED,
     Allocation,
@@ -212,7 +211,7 @@ class SpreadsheetAdmin(ImportExportMixin):
     writes only the strategies or municipalities the user may read (funding.resources).
     """
 
-    formats = [SpreadsheetCSV, XLSX]
+    formats = [SpreadsheetCSV, SpreadsheetXLSX]
 
     def has_import_permission(self, request):
         return request.user.has_perm(f"funding.change_{self.model._meta.model_name}")

@@ -60,6 +60,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from import_export.formats import base_formats
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from funding.amounts import AmountSyntaxError, parse_amount_text
 from funding.models import (
@@ -1346,6 +1347,29 @@ class SpreadsheetCSV(base_formats.CSV):
 
     def export_data(self, dataset, **kwargs):
         return "\ufeff" + dataset.export("csv", delimiter=";")
+
+
+class SpreadsheetXLSX(base_formats.XLSX):
+    """XLSX for the admin's import and export; an export never fails on a stored character.
+
+    openpyxl refuses the control characters XML 1.0 cannot carry, and django-import-export then
+    fails the whole export; text holding one (typed or imported) is written with "�" instead.
+    """
+
+    def export_data(self, dataset, **kwargs):
+        clean = tablib.Dataset(
+            *[[spreadsheet_character(value) for value in row] for row in dataset],
+            headers=dataset.headers,
+            title=dataset.title,
+        )
+        return super().export_data(clean, **kwargs)
+
+
+def spreadsheet_character(value: Any) -> Any:
+    """Text with the control characters an XLSX cell cannot hold shown as "�"."""
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("\N{REPLACEMENT CHARACTER}", value)
+    return value
 
 
 def escape_formula(value: Any) -> Any:

@@ -15,6 +15,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from funding.imports import spreadsheet_character
 from reports.selectors import CostSharingTable, grand_total_label
 
 
@@ -111,13 +112,13 @@ def table_xlsx(table: CostSharingTable) -> bytes:
     # Named explicitly: a bold font without a name prints in the reader's default serif.
     bold = Font(name="Calibri", bold=True)
 
-    sheet.append([table.strategy.title])
+    sheet.append(sheet_row([table.strategy.title]))
     sheet["A1"].font = Font(name="Calibri", bold=True, size=12)
     sheet.append(
         [_("Cost sharing of the associations' activities in %(year)s (EUR)") % {"year": table.year}]
     )
     sheet.append([])
-    sheet.append(_header(table))
+    sheet.append(sheet_row(_header(table)))
     header_row = sheet.max_row
     for index, cell in enumerate(sheet[header_row]):
         cell.font = bold
@@ -128,7 +129,7 @@ def table_xlsx(table: CostSharingTable) -> bytes:
     sheet.row_dimensions[header_row].height = 30
 
     def append(label, line, total, cells, strong):
-        sheet.append([label, line, total.value, *[cell.figure.value for cell in cells]])
+        sheet.append(sheet_row([label, line, total.value, *[c.figure.value for c in cells]]))
         for cell in sheet[sheet.max_row][2:]:
             cell.number_format = number_format
         if strong:
@@ -141,9 +142,9 @@ def table_xlsx(table: CostSharingTable) -> bytes:
 
     sheet.append([])
     for footnote in table.footnotes:
-        sheet.append([f"{footnote.marker} {footnote.text}"])
+        sheet.append(sheet_row([f"{footnote.marker} {footnote.text}"]))
     for note in rounding_notes(table):
-        sheet.append([note])
+        sheet.append(sheet_row([note]))
 
     sheet.freeze_panes = sheet.cell(row=header_row + 1, column=3)
     print_as_clerks_expect(sheet, header_row, [44, 30, 12] + [16] * len(table.columns))
@@ -151,6 +152,14 @@ def table_xlsx(table: CostSharingTable) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def sheet_row(values: list) -> list:
+    """A row whose text an XLSX cell can hold: names typed with control characters included.
+
+    openpyxl refuses the control characters XML 1.0 cannot carry; they are written as "�".
+    """
+    return [spreadsheet_character(value) for value in values]
 
 
 def print_as_clerks_expect(sheet, header_row: int, widths: list[int]) -> None:

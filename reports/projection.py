@@ -22,7 +22,7 @@ from openpyxl.utils import get_column_letter
 from funding.models import CATEGORY_EXCHANGE_LABELS, BudgetCategory, FundingStrategy
 from reports.charts import Bar, horizontal_bar_chart
 from reports.documents import XLSX_CONTENT_TYPE, Rendered, csv_content, render_document
-from reports.exports import print_as_clerks_expect
+from reports.exports import print_as_clerks_expect, sheet_row
 from reports.formatting import NumberFormat
 from reports.selectors import Column, CostSharingTable, cost_sharing_table, grand_total_label
 
@@ -406,9 +406,9 @@ def projection_xlsx(projection: Projection) -> bytes:
     # Named explicitly: a bold font without a name prints in the reader's default serif.
     bold = Font(name="Calibri", bold=True)
 
-    sheet.append([projection.strategy.title])
+    sheet.append(sheet_row([projection.strategy.title]))
     sheet["A1"].font = Font(name="Calibri", bold=True, size=12)
-    sheet.append([projection_heading(projection)])
+    sheet.append(sheet_row([projection_heading(projection)]))
     sheet.append([])
 
     def header(first: str, second: str) -> int:
@@ -419,9 +419,8 @@ def projection_xlsx(projection: Projection) -> bytes:
         return sheet.max_row
 
     def append(label, second, values, total, strong):
-        sheet.append(
-            [label, second, *[MISSING if value is None else value for value in (*values, total)]]
-        )
+        values = [MISSING if value is None else value for value in (*values, total)]
+        sheet.append(sheet_row([label, second, *values]))
         for cell in sheet[sheet.max_row][2:]:
             cell.number_format = number_format
             cell.alignment = Alignment(horizontal="right")
@@ -460,7 +459,7 @@ def projection_xlsx(projection: Projection) -> bytes:
     rates.append([_("Basis")])
     rates.cell(row=rates.max_row, column=1).font = bold
     for entry in projection.rate_bases:
-        rates.append([str(entry.year), "; ".join(entry.bases)])
+        rates.append(sheet_row([str(entry.year), "; ".join(entry.bases)]))
     for index, width in enumerate([32] + [12] * len(projection.later_years), start=1):
         rates.column_dimensions[get_column_letter(index)].width = width
 
