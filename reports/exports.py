@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from funding.imports import spreadsheet_character
+from funding.imports import escape_formula, spreadsheet_character
 from reports.selectors import CostSharingTable, grand_total_label
 
 
@@ -82,11 +82,11 @@ def table_csv(table: CostSharingTable) -> str:
     """The table as ``;``-separated CSV with decimal commas (UTF-8 with BOM when encoded)."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(_header(table))
+    writer.writerow([escape_formula(text) for text in _header(table)])
     for row in table.rows:
         writer.writerow(
             [
-                row.association_name,
+                escape_formula(row.association_name),
                 row.line or "",
                 _comma(row.total.value),
                 *[_comma(cell.figure.value) for cell in row.cells],
@@ -155,11 +155,13 @@ def table_xlsx(table: CostSharingTable) -> bytes:
 
 
 def sheet_row(values: list) -> list:
-    """A row whose text an XLSX cell can hold: names typed with control characters included.
+    """A row whose text an XLSX cell holds as text, whatever was typed into the names.
 
     openpyxl refuses the control characters XML 1.0 cannot carry; they are written as "�".
+    Text starting with = + - @ would be a formula ("=HYPERLINK(…)"): it gets a leading
+    apostrophe, as the admin's exports write it.
     """
-    return [spreadsheet_character(value) for value in values]
+    return [escape_formula(spreadsheet_character(value)) for value in values]
 
 
 def print_as_clerks_expect(sheet, header_row: int, widths: list[int]) -> None:

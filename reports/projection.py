@@ -19,6 +19,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from funding.imports import escape_formula
 from funding.models import CATEGORY_EXCHANGE_LABELS, BudgetCategory, FundingStrategy
 from reports.charts import Bar, horizontal_bar_chart
 from reports.documents import XLSX_CONTENT_TYPE, Rendered, csv_content, render_document
@@ -376,7 +377,7 @@ def projection_csv(projection: Projection) -> str:
     for row in projection.rows:
         writer.writerow(
             [
-                row.association_name,
+                escape_formula(row.association_name),
                 row.line or "",
                 *[_comma(value) for value in (*row.values, row.total)],
             ]
@@ -388,7 +389,7 @@ def projection_csv(projection: Projection) -> str:
     for row in projection.municipalities:
         writer.writerow(
             [
-                row.column.name,
+                escape_formula(row.column.name),
                 _comma(row.column.share_percent),
                 *[_comma(value) for value in (*row.values, row.total)],
             ]
