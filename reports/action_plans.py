@@ -173,7 +173,12 @@ def lines(text: str) -> tuple[str, ...]:
 
 
 def find_institution(short_name: str) -> Institution | None:
-    """The institution of an abbreviation as typed ("MZ", or "mz"), or None."""
+    """The institution of an abbreviation as typed ("MZ", or "mz"), or None.
+
+    A NUL character (``?institution=%00``) matches nothing; PostgreSQL would refuse the query.
+    """
+    if "\x00" in short_name:
+        return None
     institutions = Institution.objects.all()
     return (
         institutions.filter(short_name=short_name).first()
