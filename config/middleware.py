@@ -1,10 +1,14 @@
-"""Middleware of the project: the language, and the Content Security Policy of documents."""
+"""Middleware of the project: the language, the Content Security Policy of documents, and
+query strings no database can be asked about."""
 
 from csp.constants import NONE
 from csp.middleware import CSPMiddleware
 from django.conf import settings
+from django.http import HttpResponseBadRequest
 from django.middleware.locale import LocaleMiddleware
+from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 
 class ChosenLanguageMiddleware(LocaleMiddleware):
@@ -37,3 +41,28 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
         if not report_only and response.get("Content-Type", "").startswith("application/pdf"):
             parts.config, parts.update, parts.replace = {"frame-ancestors": [NONE]}, None, None
         return parts
+
+
+class RefuseNulInQueryMiddleware:
+    """Answers 400 to a URL whose parameters hold a NUL character (``%00``).
+
+    PostgreSQL refuses a NUL in any text it is sent, so a filter or lookup built from such a
+    parameter fails as a server error — in the admin's lists of every model (Django allows
+    ``?name=…`` on any field), its autocomplete and the libraries' views alike. Nothing stored
+    holds a NUL (forms refuse it), so such a URL could find nothing anyway. A NUL typed into a
+    form is left to the form, which says so next to the field.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if any("\x00" in key + "".join(values) for key, values in request.GET.lists()):
+            message = _(
+                "The address holds a NUL character (a zero byte), which no name or text can "
+                "contain; remove it from the address."
+            )
+            return HttpResponseBadRequest(
+                render_to_string("400.html", {"exception": message}, request=request)
+            )
+        return self.get_response(request)
