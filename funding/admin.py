@@ -1,5 +1,7 @@
 """Admin for municipalities, strategies, their key, budget lines and items, and allocations."""
 
+import os
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -27,7 +29,7 @@ from funding.adoption import (
     revision_withdraw,
 )
 from funding.forms import IndexationForm, LocalizedDecimalField, OptimisticLockForm
-from funding.imports import ImportFileError, SpreadsheetCSV, SpreadsheetXLSX
+from funding.imports import ImportFileError, SpreadsheetCSV, SpreadsheetXLSX, UploadStorage
 from funding.models import (
     ONE_HUNDRED,
     Allocation,
@@ -212,6 +214,7 @@ class SpreadsheetAdmin(ImportExportMixin):
     """
 
     formats = [SpreadsheetCSV, SpreadsheetXLSX]
+    tmp_storage_class = UploadStorage
 
     def has_import_permission(self, request):
         return request.user.has_perm(f"funding.change_{self.model._meta.model_name}")
@@ -221,6 +224,26 @@ class SpreadsheetAdmin(ImportExportMixin):
 
     def get_export_resource_kwargs(self, request, **kwargs):
         return {**super().get_export_resource_kwargs(request, **kwargs), "user": request.user}
+
+    def process_import(self, request, **kwargs):
+        # Confirmed twice, or a changed form: the file is gone or was never the preview's.
+        name = os.path.basename(request.POST.get("import_file_name", ""))
+        if (
+            request.method == "POST"
+            and self.has_import_permission(request)
+            and not UploadStorage.waiting(name)
+        ):
+            self.message_user(
+                request,
+                _(
+                    "The uploaded file is no longer waiting for confirmation (it was imported "
+                    "already, or the form was changed); nothing was imported. Upload it again."
+                ),
+                messages.ERROR,
+            )
+            opts = self.model._meta
+            return redirect(f"admin:{opts.app_label}_{opts.model_name}_import")
+        return super().process_import(request, **kwargs)
 
     def add_data_read_fail_error_to_form(self, form, error):
         # The library shows only the exception's class name; officers need the reason.

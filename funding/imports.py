@@ -48,7 +48,9 @@ Allocations (money of a municipality's budget item given to a recipient, planned
 
 import csv
 import io
+import os
 import re
+import tempfile
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
@@ -60,6 +62,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from import_export.formats import base_formats
+from import_export.tmp_storages import TempFolderStorage
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from funding.amounts import AmountSyntaxError, parse_amount_text
@@ -1363,6 +1366,36 @@ class SpreadsheetXLSX(base_formats.XLSX):
             title=dataset.title,
         )
         return super().export_data(clean, **kwargs)
+
+
+class UploadStorage(TempFolderStorage):
+    """Where an uploaded file waits in the temporary folder between the admin's preview and
+    its confirmation.
+
+    django-import-export names the file in a hidden field of the confirmation form, then opens,
+    imports and deletes whatever file of the temporary folder the field names. This storage
+    makes its files under a name of its own and opens no other, so a changed form can neither
+    read nor delete another file.
+    """
+
+    prefix = "funding-import-"
+
+    @classmethod
+    def waiting(cls, name: str) -> bool:
+        """Whether the name is one of this storage's files and the file is still there."""
+        return bool(re.fullmatch(re.escape(cls.prefix) + r"\w+", name)) and os.path.isfile(
+            os.path.join(tempfile.gettempdir(), name)
+        )
+
+    def _open(self, mode="r"):
+        if not self.name:
+            # Returned open, as the parent class does: the caller writes and closes it.
+            handle = tempfile.NamedTemporaryFile(prefix=self.prefix, delete=False)  # noqa: SIM115
+            self.name = os.path.basename(handle.name)
+            return handle
+        if not self.waiting(self.name):
+            raise FileNotFoundError(self.name)
+        return open(self.get_full_path(), mode, encoding=self.encoding)
 
 
 def spreadsheet_character(value: Any) -> Any:
