@@ -370,9 +370,22 @@ def parse_strategy_document(text: str) -> StrategyDoc:
                 % {"reason": error.msg, "line": error.lineno, "column": error.colno}
             ]
         ) from None
+    except RecursionError:
+        # Python's parser recurses once per level: [[[[…]]]] a few thousand deep stops it.
+        raise ExchangeError(
+            [_("the file nests arrays or objects deeper than any strategy document does")]
+        ) from None
     if not isinstance(data, dict):
         raise ExchangeError(
             [_("the file must hold one JSON object, not %(kind)s") % {"kind": type(data).__name__}]
+        )
+    if nul_places := list(_nul_places(data)):
+        # No stored text holds one, and PostgreSQL refuses it in any query.
+        raise ExchangeError(
+            [
+                f"{place}: " + _("contains a NUL character (code 0), which no text may hold")
+                for place in nul_places
+            ]
         )
     if data.get("format") != FORMAT:
         raise ExchangeError(
@@ -386,6 +399,26 @@ def parse_strategy_document(text: str) -> StrategyDoc:
     if reader.problems:
         raise ExchangeError(reader.problems)
     return document
+
+
+def _nul_places(value: Any, path: str = ""):
+    """Where the parsed document holds a NUL character, named as the problems name places."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            yield path
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if path:
+                where = f"{path}.{key}"
+            else:  # the strategy's own fields, as "strategy.title"; its lists by their name
+                where = key if isinstance(item, list | dict) else f"strategy.{key}"
+            if "\x00" in key:
+                yield where
+            else:
+                yield from _nul_places(item, where)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _nul_places(item, f"{path}[{index}]")
 
 
 def _read_strategy(reader: _Reader, data: dict) -> StrategyDoc | None:
