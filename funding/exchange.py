@@ -263,7 +263,11 @@ class _Reader:
         value = self.get(obj, key, path, required=required)
         if value is _MISSING:
             return value
-        if value not in choices:
+        try:
+            known = value in choices
+        except TypeError:  # a list or an object where a word belongs
+            known = False
+        if not known:
             self.fail(
                 f"{path}.{key}",
                 _("%(value)s is not one of %(choices)s")
