@@ -227,6 +227,7 @@ def main() -> None:
             env={**os.environ, "LOAD_REQUESTS": listing.name},
             capture_output=True, text=True, check=True,
         )  # fmt: skip
+        Path(listing.name).unlink()
         memory = rss_mb(server.pid)
     finally:
         server.send_signal(signal.SIGTERM)

@@ -518,20 +518,6 @@ def post_and_check(case: Case, editor: Client, reader: Client, value: str, pdfs:
 NUL_MIDDLEWARE = "config.middleware.RefuseNulInQueryMiddleware"
 
 
-@pytest.fixture
-def nul_middleware(settings):
-    """The middleware in its place after authentication (already there once settings have it)."""
-    if NUL_MIDDLEWARE not in settings.MIDDLEWARE:
-        position = settings.MIDDLEWARE.index(
-            "django.contrib.auth.middleware.AuthenticationMiddleware"
-        )
-        settings.MIDDLEWARE = [
-            *settings.MIDDLEWARE[: position + 1],
-            NUL_MIDDLEWARE,
-            *settings.MIDDLEWARE[position + 1 :],
-        ]
-
-
 ODD_VALUES = [
     "",
     "0",
@@ -605,7 +591,7 @@ def report_parameters() -> dict[str, list[str]]:
     }
 
 
-def test_fuzzed_url_parameters_never_cause_a_server_error(demo, persona, nul_middleware):
+def test_fuzzed_url_parameters_never_cause_a_server_error(demo, persona):
     targets = {**admin_parameters(), **report_parameters()}
     clients = {}
     for username in ("admin", "koordinator", "uradnik.velenje", "svetnik.sezana"):
@@ -653,7 +639,7 @@ def test_fuzzed_url_parameters_never_cause_a_server_error(demo, persona, nul_mid
 
 
 def test_a_nul_in_the_address_is_refused_with_a_message_and_a_nul_in_a_form_by_the_form(
-    demo, persona, nul_middleware
+    demo, persona
 ):
     client = Client(raise_request_exception=False)
     client.force_login(persona("koordinator"))
@@ -674,7 +660,7 @@ def test_a_nul_in_the_address_is_refused_with_a_message_and_a_nul_in_a_form_by_t
 
 
 def test_the_settings_refuse_a_nul_in_the_address(settings):
-    """The tests above add the middleware themselves; production needs it in the settings."""
+    """The tests above rely on it; it must sit after authentication, like the filters it guards."""
     assert NUL_MIDDLEWARE in settings.MIDDLEWARE, f"add {NUL_MIDDLEWARE} to MIDDLEWARE"
     assert settings.MIDDLEWARE.index(NUL_MIDDLEWARE) > settings.MIDDLEWARE.index(
         "django.contrib.auth.middleware.AuthenticationMiddleware"
