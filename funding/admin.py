@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
+from django.db import models, router, transaction
 from django.db.models import OuterRef, Subquery
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404
@@ -31,7 +31,6 @@ from funding.adoption import (
 from funding.forms import IndexationForm, LocalizedDecimalField, OptimisticLockForm
 from funding.imports import ImportFileError, SpreadsheetCSV, SpreadsheetXLSX, UploadStorage
 from funding.models import (
-    ONE_HUNDRED,
     Allocation,
     BudgetItem,
     BudgetLine,
@@ -48,7 +47,7 @@ from funding.models import (
     StrategyRevision,
     StrategyShare,
     category_order,
-    decimal_sum,
+    key_error,
     money,
 )
 from funding.permissions import editable_strategies, member_municipalities, readable_strategies
@@ -64,46 +63,96 @@ DECIMALS_AS_TYPED = {models.DecimalField: {"form_class": LocalizedDecimalField}}
 DJANGO_ADMIN_STRINGS = [gettext_noop("Show counts"), gettext_noop("Hide counts")]
 
 
-class KeyFormSet(BaseInlineFormSet):
-    """Refuses a cost-sharing key whose shares do not add up to exactly 100.00 %."""
+class SetFormSet(BaseInlineFormSet):
+    """An inline form set that holds a whole set of rows under one rule (funding.models.SetMember).
+
+    Its rows are marked as checked as a set, and ``clean`` asks the rule once for the rows
+    about to be written — so that changing two rows together is judged as a whole.
+    """
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        form.instance.checked_as_a_set = True
+        return form
+
+    def kept_values(self, name: str) -> list | None:
+        """The field's values of the rows that stay, or None while a row has errors."""
+        values = []
+        for form in self.forms:
+            if not form.is_valid():
+                return None
+            data = form.cleaned_data
+            if not data or data.get("DELETE"):
+                continue
+            values.append(data.get(name))
+        return values
+
+
+class KeyFormSet(SetFormSet):
+    """The strategy page's key: its shares checked together (funding.models.key_error)."""
 
     def clean(self):
         super().clean()
-        shares = [
-            form.cleaned_data["share_percent"]
-            for form in self.forms
-            if form.cleaned_data
-            and not form.cleaned_data.get("DELETE")
-            and form.cleaned_data.get("share_percent") is not None
-        ]
-        total = decimal_sum(shares)
-        if shares and total != ONE_HUNDRED:
-            raise ValidationError(
-                _("The shares of the key add up to %(total)s %%, not 100,00 %%."),
-                code="key_not_100",
-                params={"total": money(total)},
-            )
+        shares = self.kept_values("share_percent")
+        if shares is not None and (error := key_error(shares)) is not None:
+            raise error
 
 
-class ItemsFormSet(BaseInlineFormSet):
-    """Refuses items that do not add up to their line's amount."""
+class ItemsFormSet(SetFormSet):
+    """The line page's items: checked together with the amount typed beside them."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The admin builds the form sets before it validates the line's own form: the line's
+        # clean() then leaves the items to this form set (BudgetLine.items_error).
+        self.instance.checked_as_a_set = True
 
     def clean(self):
         super().clean()
-        amounts = [
-            form.cleaned_data["amount"]
-            for form in self.forms
-            if form.cleaned_data
-            and not form.cleaned_data.get("DELETE")
-            and form.cleaned_data.get("amount") is not None
-        ]
-        line_amount = self.instance.amount
-        if amounts and line_amount is not None and decimal_sum(amounts) != line_amount:
-            raise ValidationError(
-                _("The items add up to %(items)s, but the line's amount is %(amount)s."),
-                code="items_do_not_add_up",
-                params={"items": money(decimal_sum(amounts)), "amount": money(line_amount)},
-            )
+        amounts = self.kept_values("amount")
+        if amounts is not None:
+            error = BudgetLine.items_error(self.instance.amount, amounts)
+            if error is not None:
+                raise error
+
+
+class ItemMoneyFormSet(SetFormSet):
+    """The allocations or the reallocations out on a budget item's page.
+
+    Both form sets register with the item; the last one checks the item's money rule
+    (MunicipalBudgetItem.money_error) for the rows of both, so two new allocations, or an
+    allocation raised while a reallocation out grows, are judged together.
+    """
+
+    money_field = ""
+    role = ""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.__dict__.setdefault("money_formsets", []).append(self)
+
+    def clean(self):
+        super().clean()
+        formsets = self.instance.__dict__.get("money_formsets", [self])
+        if self is not formsets[-1]:
+            return
+        given = {}
+        for formset in formsets:
+            values = formset.kept_values(formset.money_field)
+            if values is None:
+                return
+            given[formset.role] = values
+        error = self.instance.money_error(**given)
+        if error is not None:
+            raise error
+
+
+class AllocationFormSet(ItemMoneyFormSet):
+    money_field, role = "realised_amount", "spent"
+
+
+class ReallocationFormSet(ItemMoneyFormSet):
+    money_field, role = "amount", "moved_out"
 
 
 def _year_of(obj) -> int | None:
@@ -173,6 +222,54 @@ class StrategyScopedAdmin(admin.ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class OptimisticLockAdmin(admin.ModelAdmin):
+    """Renders the form's version on every page that saves the model (funding.forms).
+
+    Admins that list their ``fields`` or ``fieldsets`` would otherwise leave the hidden
+    version out of the page, and the lock would never see a second session's save.
+    """
+
+    form = OptimisticLockForm
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or any("expected_version" in opts["fields"] for _name, opts in fieldsets):
+            return fieldsets
+        (name, first), *rest = fieldsets
+        return [(name, {**first, "fields": [*first["fields"], "expected_version"]}), *rest]
+
+
+class SetMemberAdmin(admin.ModelAdmin):
+    """The own page of a row that belongs to a set under one rule (funding.models.SetMember).
+
+    Saving asks the rule through the model's clean(); deleting asks ``deletion_error`` first and
+    says why it cannot, instead of leaving the set broken. The bulk delete is not offered: the
+    set's page (the strategy's key, the line's items) removes rows with the rest in view.
+    """
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if (
+            request.method == "POST"
+            and obj is not None
+            and self.has_delete_permission(request, obj)
+        ):
+            error = obj.deletion_error()
+            if error is not None:
+                for message in error.messages:
+                    self.message_user(request, message, messages.ERROR)
+                opts = self.model._meta
+                return redirect(
+                    reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+                )
+        return super().delete_view(request, object_id, extra_context)
+
+
 class LockedHistoryAdmin(SimpleHistoryAdmin):
     """simple-history's admin, with reverting limited to those who may change the object.
 
@@ -190,7 +287,10 @@ class LockedHistoryAdmin(SimpleHistoryAdmin):
             current = self.get_object(request, object_id)
             if current is None or not self.has_change_permission(request, current):
                 raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
+        # A revert is a save like the change page's: one transaction, in which the version
+        # check may lock the row (simple-history itself opens none).
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            return super().history_form_view(request, object_id, version_id, extra_context)
 
     def _ids_or_404(self, object_id: str, version_id: str | None = None) -> None:
         """Refuse ids that cannot be a record's: simple-history queries them as typed (a 500)."""
@@ -311,7 +411,7 @@ class MunicipalityAdmin(admin.ModelAdmin):
 
 
 @admin.register(FundingStrategy)
-class FundingStrategyAdmin(StrategyScopedAdmin):
+class FundingStrategyAdmin(StrategyScopedAdmin, OptimisticLockAdmin):
     strategy_field = ""
     list_display = ["title", "period", "adoption", "lead_municipality", "key_total", "tables"]
     readonly_fields = ["adoption", "tables", "documents"]
@@ -387,7 +487,14 @@ class FundingStrategyAdmin(StrategyScopedAdmin):
 
     @admin.display(description=_("key total (%)"))
     def key_total(self, strategy):
-        return strategy.key_total()
+        total = money(strategy.key_total())
+        if strategy.key_problem() is None:
+            return total
+        # A key that cannot split a table (none yet, or stored off 100,00 % before the rule
+        # held on every path) is flagged where the coordinator looks first.
+        return format_html(
+            '{} <strong class="key-incomplete">⚠ {}</strong>', total, _("key incomplete")
+        )
 
     @admin.action(
         description=_("Derive the later years from indexation rates"), permissions=["change"]
@@ -439,8 +546,9 @@ class FundingStrategyAdmin(StrategyScopedAdmin):
 
 
 @admin.register(BudgetLine)
-class BudgetLineAdmin(StrategyScopedAdmin, SpreadsheetAdmin, LockedHistoryAdmin):
-    form = OptimisticLockForm
+class BudgetLineAdmin(
+    StrategyScopedAdmin, SpreadsheetAdmin, OptimisticLockAdmin, LockedHistoryAdmin
+):
     resource_classes = [BudgetLineResource]
     list_display = ["association", "year_column", "category", "amount"]
     # Real fields only: Django also orders foreign-key choices elsewhere by this.
@@ -555,9 +663,12 @@ class BudgetLineAdmin(StrategyScopedAdmin, SpreadsheetAdmin, LockedHistoryAdmin)
 
 
 @admin.register(BudgetItem)
-class BudgetItemAdmin(StrategyScopedAdmin, SpreadsheetAdmin, LockedHistoryAdmin):
+class BudgetItemAdmin(
+    StrategyScopedAdmin, SetMemberAdmin, SpreadsheetAdmin, OptimisticLockAdmin, LockedHistoryAdmin
+):
+    """Items one by one; a change must keep its line adding up (BudgetItem.clean)."""
+
     strategy_field = "line__strategy"
-    form = OptimisticLockForm
     resource_classes = [BudgetItemResource]
     list_display = ["description", "pay_grade", "share_percent", "amount", "line"]
     list_filter = ["line__strategy", "line__year", "line__association"]
@@ -575,7 +686,9 @@ class InKindSupportAdmin(StrategyScopedAdmin):
 
 
 @admin.register(StrategyShare)
-class StrategyShareAdmin(StrategyScopedAdmin, LockedHistoryAdmin):
+class StrategyShareAdmin(StrategyScopedAdmin, SetMemberAdmin, LockedHistoryAdmin):
+    """Shares one by one; a change must keep the key at 100,00 % (StrategyShare.clean)."""
+
     list_display = ["municipality", "share_percent", "strategy", "position"]
     list_filter = ["strategy"]
     search_fields = ["municipality__name"]
@@ -664,6 +777,7 @@ class MunicipalityScopedAdmin(admin.ModelAdmin):
 
 class AllocationInline(admin.TabularInline):
     model = Allocation
+    formset = AllocationFormSet
     extra = 0
     fields = ["position", "recipient", "programme", "planned_amount", "realised_amount"]
     formfield_overrides = DECIMALS_AS_TYPED
@@ -671,6 +785,7 @@ class AllocationInline(admin.TabularInline):
 
 class ReallocationInline(admin.TabularInline):
     model = Reallocation
+    formset = ReallocationFormSet
     fk_name = "source"
     extra = 0
     formfield_overrides = DECIMALS_AS_TYPED

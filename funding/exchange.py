@@ -32,8 +32,11 @@ from funding.models import (
     MIN_INDEXATION,
     ONE_HUNDRED,
     BudgetCategory,
+    BudgetLine,
     FundingStrategy,
     Municipality,
+    decimal_sum,
+    key_error,
 )
 from programs.models import Association, Programme
 
@@ -528,7 +531,7 @@ def _read_municipalities(reader: _Reader, data: dict) -> list[MunicipalityDoc]:
     entries = reader.objects(data, "municipalities", "")
     if "municipalities" in data and not entries and isinstance(data["municipalities"], list):
         reader.fail("municipalities", _("a strategy needs at least one municipality"))
-    total = Decimal("0.00")
+    shares: list[Decimal] = []
     shares_complete = True
     for path, obj in entries:
         slug = reader.slug(obj, "slug", path)
@@ -542,13 +545,13 @@ def _read_municipalities(reader: _Reader, data: dict) -> list[MunicipalityDoc]:
         if share is _MISSING:
             shares_complete = False
         else:
-            total += share
+            shares.append(share)
         if _MISSING not in (slug, name, share):
             result.append(MunicipalityDoc(slug=slug, name=name, share_percent=share, fields=fields))
-    if entries and shares_complete and total != ONE_HUNDRED:
+    if entries and shares_complete and key_error(shares) is not None:
         reader.fail(
             "municipalities",
-            _("the shares add up to %(total)s %%, not 100.00 %%") % {"total": total},
+            _("the shares add up to %(total)s %%, not 100.00 %%") % {"total": decimal_sum(shares)},
         )
     return result
 
@@ -651,7 +654,12 @@ def _read_items(reader: _Reader, line: dict, path: str, line_amount) -> list[Ite
                 share_percent=None if share is _MISSING else share,
             )
         )
-    if entries and complete and line_amount is not _MISSING and total != line_amount:
+    if (
+        entries
+        and complete
+        and line_amount is not _MISSING
+        and BudgetLine.items_error(line_amount, [item.amount for item in result]) is not None
+    ):
         reader.fail(
             f"{path}.items",
             _("the items add up to %(total)s, but the line's amount is %(amount)s")

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import router, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -63,10 +64,12 @@ class LocalizedDecimalField(forms.DecimalField):
 class OptimisticLockForm(forms.ModelForm):
     """Refuses to save over a version someone else saved after this form was opened.
 
-    The form carries the version it was opened at. When the stored version is newer, saving
-    is refused with a message naming who saved meanwhile; the officer's input stays in the
-    form, and the form now carries the newer version, so a second save is a conscious
-    decision to overwrite.
+    The form carries the version it was opened at (``OptimisticLockAdmin`` renders it on every
+    page of the model: change, history revert). When the stored version is newer, saving is
+    refused with a message naming who saved meanwhile; the officer's input stays in the form,
+    and the form now carries the newer version, so a second save is a conscious decision to
+    overwrite. A form that comes back without its version (a page from before the field, a
+    hand-made request) is refused too: it cannot show that it saw the stored values.
     """
 
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -81,20 +84,41 @@ class OptimisticLockForm(forms.ModelForm):
         if not self.instance.pk:
             return cleaned
         model = type(self.instance)
-        # Locks the row until the admin's transaction ends, so two saves cannot interleave.
-        current = (
-            model.objects.select_for_update()
-            .filter(pk=self.instance.pk)
-            .values_list("version", flat=True)
-            .first()
-        )
+        rows = model.objects.filter(pk=self.instance.pk)
+        # Locks the row until the saving transaction ends, so two saves cannot interleave.
+        # Every admin path that saves runs in a transaction (the history revert too:
+        # funding.admin.LockedHistoryAdmin); outside one there is nothing to hold the lock.
+        if transaction.get_connection(router.db_for_write(model)).in_atomic_block:
+            rows = rows.select_for_update()
+        current = rows.values_list("version", flat=True).first()
         expected = cleaned.get("expected_version")
-        if current is None or expected is None or current == expected:
+        if current is None or current == expected:
             return cleaned
         data = self.data.copy()
         data[self.add_prefix("expected_version")] = current
         self.data = data
-        latest = self.instance.history.order_by("-history_date").first()
+        if expected is None:
+            raise ValidationError(
+                _(
+                    "This form does not say which version of “%(object)s” it was opened at, so "
+                    "it could overwrite a newer one. Nothing was saved; reload the page and "
+                    "enter your changes again."
+                ),
+                code="version_missing",
+                params={"object": self.instance},
+            )
+        history = getattr(self.instance, "history", None)
+        latest = history.order_by("-history_date").first() if history is not None else None
+        if latest is None:
+            raise ValidationError(
+                _(
+                    "Someone saved “%(object)s” after you opened it. Nothing was saved; your "
+                    "entries are kept below. Compare them with the current values in a new "
+                    "tab, then save again to overwrite."
+                ),
+                code="stale_version",
+                params={"object": self.instance},
+            )
         raise ValidationError(
             _(
                 "%(who)s saved “%(object)s” at %(when)s, after you opened it. Nothing was saved; "
@@ -103,13 +127,11 @@ class OptimisticLockForm(forms.ModelForm):
             ),
             code="stale_version",
             params={
-                "who": (latest.history_user if latest and latest.history_user else _("Someone")),
+                "who": latest.history_user or _("Someone"),
                 "object": self.instance,
                 "when": formats.date_format(
                     timezone.localtime(latest.history_date), "DATETIME_FORMAT"
-                )
-                if latest
-                else "?",
+                ),
             },
         )
 

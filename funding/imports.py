@@ -547,6 +547,7 @@ class _Lookups:
                 editable_strategies(user).filter(pk__in=ids).values_list("pk", flat=True)
             )
         self.members: dict[int, dict[str, Any]] = {pk: {} for pk in ids}
+        self.lock_reasons: dict[tuple[int, int], str | None] = {}
         memberships = StrategyAssociation.objects.filter(strategy_id__in=ids).select_related(
             "association"
         )
@@ -716,6 +717,8 @@ def plan_line_import(dataset: tablib.Dataset, *, user=None, as_system=False) -> 
             continue
         if _repeated(key.ids(), row, first_line_of, key):
             continue
+        if _locked(row, key.strategy, key.year, lookups):
+            continue
         line = existing.get(key.ids())
         row.values = {
             "strategy": key.strategy,
@@ -734,6 +737,19 @@ def plan_line_import(dataset: tablib.Dataset, *, user=None, as_system=False) -> 
         elif note is None:
             row.values["note"] = ""
     return plan
+
+
+def _locked(row: RowPlan, strategy: FundingStrategy, year: int, lookups: _Lookups) -> bool:
+    """Refuse a row of a year that may not change now (FundingStrategy.lock_reason)."""
+    ids = (strategy.pk, year)
+    if ids not in lookups.lock_reasons:
+        lookups.lock_reasons[ids] = strategy.lock_reason(year=year)
+    reason = lookups.lock_reasons[ids]
+    if reason:
+        row.fail(
+            NON_FIELD_ERRORS, _("Line %(line)d: %(reason)s") % {"line": row.line, "reason": reason}
+        )
+    return bool(reason)
 
 
 def _repeated(ids: tuple, row: RowPlan, first_line_of: dict, key: _Key) -> bool:
@@ -786,7 +802,7 @@ def _items_totals(lines) -> dict[int, Decimal]:
 
 def _check_line_with_items(cells, row, line, amount, items_totals) -> None:
     items_total = items_totals.get(line.pk)
-    if amount is None or items_total is None or items_total == amount:
+    if items_total is None or BudgetLine.items_error(amount, [items_total]) is None:
         return
     row.fail(
         "amount",
@@ -820,6 +836,8 @@ def plan_item_import(dataset: tablib.Dataset, *, user=None, as_system=False) -> 
         line = existing_lines.get(key.ids())
         if line is None:
             row.fail(NON_FIELD_ERRORS, _no_line_message(row.line, key))
+            continue
+        if _locked(row, key.strategy, key.year, lookups):
             continue
         row.values = values
         rows_by_line.setdefault(line.pk, []).append((row, cells))
@@ -906,9 +924,10 @@ def _check_items_add_up(line: BudgetLine, line_rows: list) -> None:
     rows = [row for row, _cells in line_rows]
     if any(row.problems for row in rows):
         return
-    total = decimal_sum(row.values["amount"] for row in rows)
-    if total == line.amount:
+    amounts = [row.values["amount"] for row in rows]
+    if BudgetLine.items_error(line.amount, amounts) is None:
         return
+    total = decimal_sum(amounts)
     first_row, first_cells = line_rows[0]
     first_row.fail(
         "amount",
@@ -1149,7 +1168,7 @@ def _match_allocation(row: RowPlan, cells: _Cells, existing: list, next_position
 
 
 def _check_available(item: MunicipalBudgetItem, item_rows: list, lookups) -> None:
-    """Allocation.clean for the whole file: realised money within the money available.
+    """The item's money rule for the whole file: realised money within the money available.
 
     Checked when the adopted amount is known, every row of the item is valid and the file
     changes something; the problem is reported on the row that takes the sum past the limit.
@@ -1163,11 +1182,18 @@ def _check_available(item: MunicipalBudgetItem, item_rows: list, lookups) -> Non
         return
     named = {row.instance.pk for row in rows if row.instance is not None}
     untouched = [a for a in lookups.allocations[item.pk] if a.pk not in named]
+    amounts = [a.realised_amount for a in untouched]
+    amounts += [row.values["realised_amount"] for row in rows]
+    rule = item.money_error(
+        spent=amounts,
+        moved_out=lookups.moved_out.get(item.pk, []),
+        moved_in=lookups.moved_in.get(item.pk, []),
+    )
+    if rule is None:  # MunicipalBudgetItem.money_error, the rule's home
+        return
     available = lookups.available(item)
     running = decimal_sum(a.realised_amount for a in untouched)
-    spent = running + decimal_sum(row.values["realised_amount"] for row in rows)
-    if spent <= available:
-        return
+    spent = decimal_sum(amounts)
     for row, cells in item_rows:
         running += row.values["realised_amount"]
         if running > available:

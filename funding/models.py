@@ -61,6 +61,41 @@ def refuse_if_locked(strategy, year: int | None = None) -> None:
         raise ValidationError(reason, code="strategy_locked")
 
 
+def key_error(percentages) -> ValidationError | None:
+    """The cost-sharing key's rule: its shares add up to exactly 100,00 %.
+
+    The one home of the rule: the strategy page's key, a share saved on its own page or by a
+    history revert, the strategy/v1 import, adoption and the tables all ask it. A key without
+    shares is not yet a key (a new strategy); the tables say so (``FundingStrategy.key_problem``).
+    """
+    shares = [share for share in percentages if share is not None]
+    total = decimal_sum(shares)
+    if shares and total != ONE_HUNDRED:
+        return ValidationError(
+            _("The shares of the key add up to %(total)s %%, not 100,00 %%."),
+            code="key_not_100",
+            params={"total": money(total)},
+        )
+    return None
+
+
+class SetMember(models.Model):
+    """A row of a set that one rule covers as a whole: the key's shares, a line's items, the
+    allocations and reallocations of a budget item.
+
+    Saved alone (its own admin page, a history revert, a command), the row's ``clean()`` checks
+    the set's rule with the stored rows and itself in place of its stored version. A form set
+    or an import that holds the whole set checks the rule once for the set it is about to write
+    and marks its rows ``checked_as_a_set``, so that a change of two rows at once is not judged
+    one row at a time against the other's old value.
+    """
+
+    checked_as_a_set = False
+
+    class Meta:
+        abstract = True
+
+
 class _LocalizedLimit:
     """A limit validator whose message writes the limit and the value as the interface does.
 
@@ -180,6 +215,12 @@ class FundingStrategy(models.Model):
             "The laws the council resolution (SKLEP) cites before the municipality's statute."
         ),
     )
+    version = models.PositiveIntegerField(
+        _("version"),
+        default=0,
+        editable=False,
+        help_text=_("Raised by every save, so that a stale form cannot overwrite a newer one."),
+    )
     municipalities = models.ManyToManyField(
         Municipality, through="StrategyShare", related_name="strategies", blank=True
     )
@@ -205,6 +246,11 @@ class FundingStrategy(models.Model):
     def __str__(self):
         return self.title
 
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            self.version += 1
+        super().save(*args, **kwargs)
+
     def clean(self):
         refuse_if_locked(self)
         refuse_end_before_start(self.start_year, self.end_year)
@@ -222,6 +268,22 @@ class FundingStrategy(models.Model):
     def key_total(self) -> Decimal:
         """The sum of the key's shares; a complete key adds up to exactly 100.00."""
         return decimal_sum(self.shares.values_list("share_percent", flat=True))
+
+    def key_problem(self) -> str | None:
+        """Why the strategy's key cannot split a table, or None when it is complete."""
+        shares = list(self.shares.values_list("share_percent", flat=True))
+        if not shares:
+            return _(
+                "The strategy %(slug)s has no cost-sharing key yet: enter the municipalities' "
+                "shares on the strategy's page."
+            ) % {"slug": self.slug}
+        error = key_error(shares)
+        if error is None:
+            return None
+        return _(
+            "The cost-sharing key of the strategy %(slug)s is not complete: %(problem)s "
+            "Correct the shares on the strategy's page."
+        ) % {"slug": self.slug, "problem": error.messages[0]}
 
     def latest_revision(self) -> "StrategyRevision | None":
         """The revision put to the councils last (the strategy itself or an amendment)."""
@@ -252,7 +314,7 @@ class FundingStrategy(models.Model):
         ) % {"slug": self.slug, "date": date_format(revision.in_force_on, "SHORT_DATE_FORMAT")}
 
 
-class StrategyShare(models.Model):
+class StrategyShare(SetMember):
     """One municipality's share of a strategy's cost-sharing key (delež sofinanciranja)."""
 
     strategy = models.ForeignKey(
@@ -295,8 +357,38 @@ class StrategyShare(models.Model):
     def __str__(self):
         return f"{self.municipality}: {number_format(self.share_percent, decimal_pos=2)} %"
 
+    def delete(self, *args, **kwargs):
+        if not self.checked_as_a_set and (error := self.deletion_error()) is not None:
+            raise error
+        return super().delete(*args, **kwargs)
+
     def clean(self):
-        refuse_if_locked(self.strategy if self.strategy_id else None)
+        strategy = self.strategy if self.strategy_id else None
+        refuse_if_locked(strategy)
+        if strategy is None or self.checked_as_a_set or self.share_percent is None:
+            return
+        others = strategy.shares.exclude(pk=self.pk).values_list("share_percent", flat=True)
+        error = key_error([*others, self.share_percent])
+        if error is not None:
+            raise ValidationError({"share_percent": [error, self.alone_hint()]})
+
+    def deletion_error(self) -> ValidationError | None:
+        """Why removing this share alone would break the key, or None."""
+        if not self.strategy_id:
+            return None
+        others = self.strategy.shares.exclude(pk=self.pk)
+        error = key_error(others.values_list("share_percent", flat=True))
+        return None if error is None else ValidationError([error, self.alone_hint()])
+
+    @staticmethod
+    def alone_hint() -> ValidationError:
+        return ValidationError(
+            _(
+                "The shares of a key change together: change them on the strategy's page, "
+                "where the key is saved as a whole."
+            ),
+            code="key_changes_as_a_whole",
+        )
 
 
 class StrategyAssociation(models.Model):
@@ -381,7 +473,7 @@ def _amount_field(verbose_name):
     )
 
 
-class BudgetLine(models.Model):
+class BudgetLine(SetMember):
     """One cost category of one association in one year of a strategy.
 
     Where the line has items (positions such as "secretary, pay grade 43, 60 %"), its amount is
@@ -464,16 +556,31 @@ class BudgetLine(models.Model):
             reason = strategy.lock_reason(year=self.year)
             if reason:
                 errors[NON_FIELD_ERRORS] = ValidationError(reason, code="strategy_locked")
-        if self.pk and self.amount is not None:
-            items_total = self.items_total()
-            if items_total is not None and items_total != self.amount:
-                errors["amount"] = ValidationError(
-                    _("The amount %(amount)s differs from the sum of its items %(items)s."),
-                    code="items_do_not_add_up",
-                    params={"amount": money(self.amount), "items": money(items_total)},
-                )
+        # On the line's page the items form set holds the line's items and checks them
+        # against the amount typed beside them; alone, the stored items must add up to it.
+        if self.pk and not self.checked_as_a_set:
+            error = self.items_error(self.amount, self.items.values_list("amount", flat=True))
+            if error is not None:
+                errors["amount"] = error
         if errors:
             raise ValidationError(errors)
+
+    @staticmethod
+    def items_error(amount: Decimal | None, item_amounts) -> ValidationError | None:
+        """The line's rule: a line with items amounts to exactly their sum.
+
+        The one home of the rule: the line's page with its items, an item saved on its own
+        page or by a history revert, the imports of lines and items and the strategy/v1
+        import all ask it.
+        """
+        amounts = [value for value in item_amounts if value is not None]
+        if not amounts or amount is None or decimal_sum(amounts) == amount:
+            return None
+        return ValidationError(
+            _("The items add up to %(items)s, but the line's amount is %(amount)s."),
+            code="items_do_not_add_up",
+            params={"items": money(decimal_sum(amounts)), "amount": money(amount)},
+        )
 
     @property
     def exchange_category(self) -> str:
@@ -486,7 +593,7 @@ class BudgetLine(models.Model):
         return decimal_sum(amounts) if amounts else None
 
 
-class BudgetItem(models.Model):
+class BudgetItem(SetMember):
     """A position within a budget line, e.g. "secretary, pay grade 43, 60 %"."""
 
     line = models.ForeignKey(
@@ -544,9 +651,39 @@ class BudgetItem(models.Model):
             self.version += 1
         super().save(*args, **kwargs)
 
+    def delete(self, *args, **kwargs):
+        if not self.checked_as_a_set and (error := self.deletion_error()) is not None:
+            raise error
+        return super().delete(*args, **kwargs)
+
     def clean(self):
-        if self.line_id:
-            refuse_if_locked(self.line.strategy, self.line.year)
+        if not self.line_id:
+            return
+        refuse_if_locked(self.line.strategy, self.line.year)
+        if self.checked_as_a_set or self.amount is None:
+            return
+        others = self.line.items.exclude(pk=self.pk).values_list("amount", flat=True)
+        error = BudgetLine.items_error(self.line.amount, [*others, self.amount])
+        if error is not None:
+            raise ValidationError({"amount": [error, self.alone_hint()]})
+
+    def deletion_error(self) -> ValidationError | None:
+        """Why removing this item alone would leave its line not adding up, or None."""
+        if not self.line_id:
+            return None
+        others = self.line.items.exclude(pk=self.pk).values_list("amount", flat=True)
+        error = BudgetLine.items_error(self.line.amount, others)
+        return None if error is None else ValidationError([error, self.alone_hint()])
+
+    @staticmethod
+    def alone_hint() -> ValidationError:
+        return ValidationError(
+            _(
+                "A line and its items change together: change them on the budget line's page, "
+                "where the items are saved with the line's amount."
+            ),
+            code="items_change_with_the_line",
+        )
 
 
 class InKindSupport(models.Model):
@@ -655,8 +792,51 @@ class MunicipalBudgetItem(models.Model):
     def __str__(self):
         return f"{self.name} ({self.municipality.short_name}, {self.year})"
 
+    def money_error(self, *, spent=None, moved_out=None, moved_in=None) -> ValidationError | None:
+        """The item's money rule: what it spends and moves out stays within what it has.
 
-class Allocation(models.Model):
+        What it has is the adopted amount plus the reallocations into it; what it uses is the
+        realised allocations plus the reallocations out of it. Each argument is the set of
+        amounts about to be written (the stored rows when None), so that the item's page, an
+        allocation or a reallocation saved alone, and the allocations import all ask this one
+        rule. An item whose adopted amount the source does not state is not checked.
+        """
+        if self.adopted_amount is None:
+            return None
+        stored = self.pk is not None
+
+        def total(given, related: str, field: str) -> Decimal:
+            if given is not None:
+                return decimal_sum(value for value in given if value is not None)
+            if not stored:
+                return Decimal("0.00")
+            return decimal_sum(getattr(self, related).values_list(field, flat=True))
+
+        used = total(spent, "allocations", "realised_amount") + total(
+            moved_out, "reallocations_out", "amount"
+        )
+        moved_in_total = total(moved_in, "reallocations_in", "amount")
+        available = self.adopted_amount + moved_in_total
+        if used <= available:
+            return None
+        return ValidationError(
+            _(
+                "The budget item “%(item)s” would spend and move out %(used)s EUR, more than the "
+                "%(available)s EUR it has (adopted %(adopted)s EUR plus %(moved_in)s EUR moved "
+                "in). Record a reallocation into it first, or lower the amounts."
+            ),
+            code="above_available",
+            params={
+                "item": self.name,
+                "used": money(used),
+                "available": money(available),
+                "adopted": money(self.adopted_amount),
+                "moved_in": money(moved_in_total),
+            },
+        )
+
+
+class Allocation(SetMember):
     """Money of a budget item given to a programme, association or project, planned and spent."""
 
     item = models.ForeignKey(
@@ -699,35 +879,15 @@ class Allocation(models.Model):
 
     def clean(self):
         item = self.item if self.item_id else None
-        if item is None or item.adopted_amount is None or self.realised_amount is None:
+        if item is None or self.checked_as_a_set or self.realised_amount is None:
             return
         others = item.allocations.exclude(pk=self.pk).values_list("realised_amount", flat=True)
-        spent = decimal_sum([*others, self.realised_amount])
-        moved_in = decimal_sum(item.reallocations_in.values_list("amount", flat=True))
-        moved_out = decimal_sum(item.reallocations_out.values_list("amount", flat=True))
-        available = item.adopted_amount + moved_in - moved_out
-        if spent > available:
-            raise ValidationError(
-                {
-                    "realised_amount": ValidationError(
-                        _(
-                            "With %(amount)s EUR the item's spending would be %(spent)s EUR, "
-                            "more than the %(available)s EUR available (adopted %(adopted)s EUR "
-                            "plus or minus reallocations). Record a reallocation first."
-                        ),
-                        code="above_available",
-                        params={
-                            "amount": money(self.realised_amount),
-                            "spent": money(spent),
-                            "available": money(available),
-                            "adopted": money(item.adopted_amount),
-                        },
-                    )
-                }
-            )
+        error = item.money_error(spent=[*others, self.realised_amount])
+        if error is not None:
+            raise ValidationError({"realised_amount": error})
 
 
-class Reallocation(models.Model):
+class Reallocation(SetMember):
     """Money moved from one budget item to another (prerazporeditev)."""
 
     source = models.ForeignKey(
@@ -765,6 +925,26 @@ class Reallocation(models.Model):
 
     def __str__(self):
         return f"{self.source.name} → {self.target.name}: {self.amount}"
+
+    def clean(self):
+        if self.amount is None:
+            return
+        # The source gives the money: checked with its other rows, unless its page checks them
+        # all together. The target loses money when an amount moved into it is lowered.
+        if self.source_id and not self.checked_as_a_set:
+            others = self.source.reallocations_out.exclude(pk=self.pk)
+            error = self.source.money_error(
+                moved_out=[*others.values_list("amount", flat=True), self.amount]
+            )
+            if error is not None:
+                raise ValidationError({"amount": error})
+        if self.target_id:
+            others = self.target.reallocations_in.exclude(pk=self.pk)
+            error = self.target.money_error(
+                moved_in=[*others.values_list("amount", flat=True), self.amount]
+            )
+            if error is not None:
+                raise ValidationError({"amount": error})
 
     @property
     def reason_label(self) -> str:

@@ -420,15 +420,17 @@ class BudgetItemResource(PlannedImportResource):
             # One by one, so that each removal gets its history record with user and reason.
             item._history_user = self.history_user
             item._change_reason = self.change_reason
+            # The plan checked the line's items as one set (BudgetLine.items_error).
+            item.checked_as_a_set = True
             item.delete()
         return len(self.plan.stale_items)
 
     def _assert_lines_add_up(self) -> None:
         """A last check after writing; the plan already refused files whose items differ."""
         for line in self.plan.touched_lines:
-            total = line.items_total()
-            if total != line.amount:
-                raise AssertionError(f"{line}: items add up to {total}, the line is {line.amount}")
+            amounts = line.items.values_list("amount", flat=True)
+            if BudgetLine.items_error(line.amount, amounts) is not None:
+                raise AssertionError(f"{line}: its items do not add up to {line.amount}")
 
     def get_queryset(self):
         return (

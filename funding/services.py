@@ -123,16 +123,17 @@ def strategy_import(*, document: StrategyDoc) -> FundingStrategy:
     strategy.in_kind_support.all().delete()
     strategy.indexation_rates.all().delete()
 
+    # The document's key was checked as a whole when it was read (funding.exchange asks
+    # key_error), so its shares are written as one set, not judged one by one.
     for position, entry in enumerate(document.municipalities):
-        _save(
-            StrategyShare(
-                strategy=strategy,
-                municipality=municipalities[entry.slug],
-                share_percent=entry.share_percent,
-                position=position,
-            ),
-            f"municipalities[{position}]",
+        share = StrategyShare(
+            strategy=strategy,
+            municipality=municipalities[entry.slug],
+            share_percent=entry.share_percent,
+            position=position,
         )
+        share.checked_as_a_set = True
+        _save(share, f"municipalities[{position}]")
     for a_index, entry in enumerate(document.associations):
         association = associations[entry.slug]
         path = f"associations[{a_index}]"
@@ -190,18 +191,17 @@ def _write_line(strategy, association, line_doc, path: str) -> None:
     )
     _save(line, path)
     for position, item in enumerate(line_doc.items):
-        _save(
-            BudgetItem(
-                line=line,
-                position=position,
-                description=item.description,
-                pay_grade=item.pay_grade,
-                share_percent=item.share_percent,
-                amount=item.amount,
-            ),
-            f"{path}.items[{position}]",
+        # Written as one set: the line's rule "items add up" is checked below, once all are in.
+        budget_item = BudgetItem(
+            line=line,
+            position=position,
+            description=item.description,
+            pay_grade=item.pay_grade,
+            share_percent=item.share_percent,
+            amount=item.amount,
         )
-    # The items are saved after the line, so the line's rule "items add up" is checked now.
+        budget_item.checked_as_a_set = True
+        _save(budget_item, f"{path}.items[{position}]")
     _validate(line, path)
 
 
@@ -282,6 +282,8 @@ def budget_lines_copy_indexed(
                 share_percent=item.share_percent,
                 amount=amount,
             )
+            # The copy's amount is the sum of its indexed items: they add up as one set.
+            copied_item.checked_as_a_set = True
             copied_item.full_clean()
             copied_item.save()
         copies.append(copy)

@@ -132,7 +132,7 @@ def test_a_line_whose_items_do_not_add_up_is_invalid():
         with pytest.raises(ValidationError) as raised:
             line.full_clean()
         assert raised.value.message_dict["amount"] == [
-            "Znesek 900,00 se razlikuje od vsote postavk 899,99."
+            "Postavke skupaj znašajo 899,99, znesek vrstice pa je 900,00."
         ]
     BudgetItem.objects.filter(amount=Decimal("399.99")).update(amount=Decimal("400"))
     line.full_clean()

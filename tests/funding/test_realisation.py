@@ -55,13 +55,13 @@ def test_the_target_item_receives_the_reallocation(las):
 
 
 def test_spending_above_the_available_money_is_refused_and_nothing_is_saved(las):
-    las.adopted_amount = Decimal("30000.00")  # minus 4,500 moved out: 25,500 available
+    las.adopted_amount = Decimal("30000.00")  # 25,883.79 spent and 4,500 moved out
     las.save()
     allocation = Allocation(item=las, recipient="Nov program", realised_amount=Decimal("1.00"))
     with translation.override("sl"), pytest.raises(ValidationError) as raised:
         allocation.full_clean()
     message = raised.value.message_dict["realised_amount"][0]
-    assert "25.884,79 EUR" in message and "25.500,00 EUR" in message
+    assert "30.384,79 EUR" in message and "30.000,00 EUR" in message
     assert not Allocation.objects.filter(recipient="Nov program").exists()
 
 
