@@ -1,5 +1,7 @@
 """Report pages and downloads: load through the access check, select, render."""
 
+import functools
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
@@ -41,9 +43,44 @@ from reports.projection import projection_context, render_projection, strategy_p
 from reports.selectors import CostSharingTable, cost_sharing_table, documents_by_year
 
 
+class IncompleteKey(Exception):
+    """The strategy's key cannot split its tables (FundingStrategy.key_problem)."""
+
+    def __init__(self, strategy, problem: str):
+        super().__init__(problem)
+        self.strategy, self.problem = strategy, problem
+
+
+def _strategy_to_split(request, slug: str):
+    """The strategy for a document that splits its lines, if its key is complete."""
+    strategy = strategy_for_reader(request.user, slug)
+    problem = strategy.key_problem()
+    if problem:
+        raise IncompleteKey(strategy, problem)
+    return strategy
+
+
+def explains_incomplete_key(view):
+    """Answer a document of a strategy whose key is incomplete with a page that says so.
+
+    A key off 100,00 % (stored before the rule held on every path) or a new strategy without
+    shares cannot split a table; the reader learns why instead of meeting an error (409).
+    """
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except IncompleteKey as error:
+            context = {"strategy": error.strategy, "problem": error.problem}
+            return render(request, "reports/key_incomplete.html", context, status=409)
+
+    return wrapped
+
+
 def _tables(request, slug: str, year: int) -> tuple[CostSharingTable, CostSharingTable]:
     """The joint table and the one asked for (a municipality's annex, or the joint one)."""
-    strategy = strategy_for_reader(request.user, slug)
+    strategy = _strategy_to_split(request, slug)
     if year not in strategy.years:
         raise Http404(
             _("The year %(year)s lies outside the strategy's period %(start)s–%(end)s.")
@@ -62,6 +99,7 @@ def _tables(request, slug: str, year: int) -> tuple[CostSharingTable, CostSharin
 
 
 @login_required
+@explains_incomplete_key
 def cost_sharing_page(request, slug: str, year: int):
     joint, table = _tables(request, slug, year)
     query = f"?municipality={table.municipality.slug}" if table.municipality else ""
@@ -83,6 +121,7 @@ def cost_sharing_page(request, slug: str, year: int):
 
 
 @login_required
+@explains_incomplete_key
 def cost_sharing_file(request, slug: str, year: int, fmt: str):
     if fmt not in FORMATS or fmt == "html":
         raise Http404(_("There is no “%(format)s” format.") % {"format": fmt[:20]})
@@ -95,9 +134,10 @@ def cost_sharing_file(request, slug: str, year: int, fmt: str):
 
 
 @login_required
+@explains_incomplete_key
 def projection_page(request, slug: str):
     """Every association and municipality over the strategy's years, with the chart."""
-    projection = strategy_projection(strategy_for_reader(request.user, slug))
+    projection = strategy_projection(_strategy_to_split(request, slug))
     formats = [
         {"label": fmt.upper(), "url": reverse("reports:projection-file", args=[slug, fmt])}
         for fmt in PROJECTION_FORMATS
@@ -108,10 +148,11 @@ def projection_page(request, slug: str):
 
 
 @login_required
+@explains_incomplete_key
 def projection_file(request, slug: str, fmt: str):
     if fmt not in PROJECTION_FORMATS or fmt == "html":
         raise Http404(_("There is no “%(format)s” format.") % {"format": fmt[:20]})
-    projection = strategy_projection(strategy_for_reader(request.user, slug))
+    projection = strategy_projection(_strategy_to_split(request, slug))
     rendered = render_projection(projection, fmt)
     response = HttpResponse(rendered.content, content_type=rendered.content_type)
     disposition = "inline" if fmt == "pdf" else "attachment"
@@ -181,12 +222,16 @@ def strategy_changes_page(request, slug: str):
 
 
 @login_required
+@explains_incomplete_key
 def revision_annex_file(request, pk: int):
     """A revision's annex: the adopted file, or the draft rendered now."""
     revision = StrategyRevision.objects.select_related("strategy").filter(pk=pk).first()
     if revision is None:
         raise Http404(_("There is no such revision of a strategy."))
-    strategy_for_reader(request.user, revision.strategy.slug)
+    if revision.is_frozen:
+        strategy_for_reader(request.user, revision.strategy.slug)
+    else:
+        _strategy_to_split(request, revision.strategy.slug)
     # An adopted revision's annex is the file stored on adoption, byte for byte.
     content = bytes(revision.annex_pdf) if revision.is_frozen else revision_annex_pdf(revision)
     number = f"-{revision.number}" if revision.number > 1 else ""
@@ -197,18 +242,20 @@ def revision_annex_file(request, pk: int):
 
 
 @login_required
+@explains_incomplete_key
 def strategy_annex_file(request, slug: str):
     """The strategy's annex: as adopted while in force, else the proposal (PREDLOG)."""
-    rendered = current_annex(strategy_for_reader(request.user, slug))
+    rendered = current_annex(_strategy_to_split(request, slug))
     response = _pdf_response(rendered.content, rendered.filename)
     response["X-Content-SHA256"] = sha256(rendered.content)
     return response
 
 
 @login_required
+@explains_incomplete_key
 def strategy_resolution_file(request, slug: str, municipality_slug: str):
     """One participating council's resolution (SKLEP) adopting the strategy."""
-    strategy = strategy_for_reader(request.user, slug)
+    strategy = _strategy_to_split(request, slug)
     municipality = participant(strategy, municipality_slug)
     if municipality is None:
         raise Http404(

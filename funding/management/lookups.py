@@ -16,3 +16,12 @@ def strategy_or_command_error(slug: str) -> FundingStrategy:
             % {"slug": slug, "known": known}
         )
     return strategy
+
+
+def strategy_to_split_or_command_error(slug: str) -> FundingStrategy:
+    """The strategy, if its key can split a document (FundingStrategy.key_problem)."""
+    strategy = strategy_or_command_error(slug)
+    problem = strategy.key_problem()
+    if problem:
+        raise CommandError(problem)
+    return strategy

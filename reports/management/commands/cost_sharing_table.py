@@ -6,7 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from funding.management.lookups import strategy_or_command_error
+from funding.management.lookups import strategy_to_split_or_command_error
 from reports.documents import FORMATS, render_cost_sharing
 from reports.selectors import cost_sharing_table
 
@@ -22,7 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--output", help="file to write; standard output when omitted")
 
     def handle(self, *args, slug, year, fmt, municipality, output, **options):
-        strategy = strategy_or_command_error(slug)
+        strategy = strategy_to_split_or_command_error(slug)
         if year not in strategy.years:
             raise CommandError(
                 _("The year %(year)s lies outside the strategy's period %(start)s–%(end)s.")

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from funding.adoption import sha256
-from funding.management.lookups import strategy_or_command_error
+from funding.management.lookups import strategy_to_split_or_command_error
 from reports.annex import current_annex, participant, render_resolution
 
 
@@ -61,7 +61,7 @@ class Command(BaseCommand):
         parser.add_argument("--output", required=True, help="the PDF file to write")
 
     def handle(self, *args, slug, municipality, output, **options):
-        strategy = strategy_or_command_error(slug)
+        strategy = strategy_to_split_or_command_error(slug)
         target = writable_target(output)
         if municipality is None:
             rendered = current_annex(strategy)
