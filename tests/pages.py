@@ -10,8 +10,8 @@ would, with the values the test changed through ``set``.
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-# Inputs a browser never submits by themselves.
-_NOT_SUBMITTED = {"submit", "button", "reset", "image", "file"}
+# Inputs a browser never submits as fields of their own (a file is given to ``submit``).
+_NOT_SUBMITTED = {"submit", "button", "reset", "image"}
 
 
 @dataclass
@@ -110,7 +110,7 @@ class RenderedForm:
         self.controls: list[_Control] = parsed["controls"]
         self.values: dict[str, list[str]] = {}
         for control in self.controls:
-            if control.disabled:
+            if control.disabled or control.kind == "file":
                 continue
             if control.kind in ("checkbox", "radio"):
                 if control.checked:
@@ -157,6 +157,30 @@ class RenderedForm:
     def check(self, name: str, on: bool = True) -> "RenderedForm":
         return self.set(name, on)
 
+    def add_inline_row(self, prefix: str, **values) -> int:
+        """Add a row to an inline formset as the admin's "Add another" script does.
+
+        The script copies the empty form the page rendered (``prefix-__prefix__-…``) to the
+        next index and raises TOTAL_FORMS; ``values`` are then typed into the new row.
+        Returns the row's index.
+        """
+        total_name = f"{prefix}-TOTAL_FORMS"
+        index = int(self[total_name])
+        template = f"{prefix}-__prefix__-"
+        copied = [c for c in self.controls if c.name.startswith(template)]
+        if not copied:
+            raise KeyError(f"the page rendered no empty form for the inline “{prefix}”")
+        for control in copied:
+            name = control.name.replace("__prefix__", str(index))
+            self.controls.append(
+                _Control(name, control.kind, control.value, control.checked, control.options)
+            )
+            self.values[name] = list(self.values.get(control.name, []))
+        self.values[total_name] = [str(index + 1)]
+        for name, value in values.items():
+            self.set(f"{prefix}-{index}-{name}", value)
+        return index
+
     def data(self, button: str | None = None) -> dict:
         data = {name: values for name, values in self.values.items() if values}
         if button is not None:
@@ -195,9 +219,9 @@ def open_form(client, url: str, *, form_id: str | None = None, response=None) ->
     return matches[0]
 
 
-def admin_change_form(client, url: str) -> RenderedForm:
+def admin_change_form(client, url: str, *, response=None) -> RenderedForm:
     """The admin's change or add form of the page at ``url`` (its id ends in “_form”)."""
-    forms = forms_of(client, url)
+    forms = forms_of(client, url, response)
     matches = [f for f in forms if f.form_id.endswith("_form")]
     assert len(matches) == 1, f"{url}: expected one admin form, found {len(matches)}"
     return matches[0]

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from funding.models import BudgetLine
+from tests.pages import admin_change_form
 
 pytestmark = pytest.mark.django_db
 
@@ -71,19 +72,8 @@ def test_the_coordinator_can_change_a_budget_line(demo, persona, client):
     client.force_login(persona("koordinator"))
     line = BudgetLine.objects.get(association__slug="po-moc", category="programme_material")
     url = reverse("admin:funding_budgetline_change", args=[line.pk])
-    response = client.post(
-        url,
-        {
-            "strategy": demo.pk,
-            "association": line.association_id,
-            "year": 2025,
-            "category": "programme_material",
-            "amount": "6800.00",  # what a browser sends from a number input
-            "note": "",
-            "items-TOTAL_FORMS": "0",
-            "items-INITIAL_FORMS": "0",
-        },
-    )
+    form = admin_change_form(client, url).set("amount", "6800.00")
+    response = form.submit("_save")
     assert response.status_code == 302, response.content.decode()[:2000]
     line.refresh_from_db()
     assert str(line.amount) == "6800.00"

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from funding.models import BudgetLine
+from tests.pages import admin_change_form
 
 pytestmark = pytest.mark.django_db
 
@@ -19,19 +20,20 @@ def line(demo):
     )
 
 
-def post_line(client, line, amount, expected_version):
-    """Save the line's change form with a new amount, as opened at ``expected_version``."""
-    url = reverse("admin:funding_budgetline_change", args=[line.pk])
-    return post_line_to(client, url, line, amount, expected_version)
+def open_line(client, line):
+    """The line's change form as the page renders it."""
+    return admin_change_form(client, reverse("admin:funding_budgetline_change", args=[line.pk]))
 
 
 def test_the_second_of_two_concurrent_saves_is_refused_and_keeps_its_input(persona, client, line):
-    opened_at = line.version  # both officers open the form at this version
+    client.force_login(persona("koordinator"))
+    second = open_line(client, line)  # the coordinator opens the line ...
     client.force_login(persona("admin"))
-    assert post_line(client, line, "6800.00", opened_at).status_code == 302
+    first = open_line(client, line)  # ... and so does the administrator
+    assert first.set("amount", "6800.00").submit("_save").status_code == 302
 
     client.force_login(persona("koordinator"))
-    refused = post_line(client, line, "6.900,00", opened_at)
+    refused = second.set("amount", "6.900,00").submit("_save")
     assert refused.status_code == 200
     with translation.override("sl"):
         errors = refused.context["adminform"].form.non_field_errors()
@@ -41,17 +43,17 @@ def test_the_second_of_two_concurrent_saves_is_refused_and_keeps_its_input(perso
     line.refresh_from_db()
     assert line.amount == Decimal("6800.00")
 
-    # Having seen the message, a second save overwrites on purpose.
-    form_version = refused.context["adminform"].form["expected_version"].value()
-    assert int(form_version) == line.version
-    assert post_line(client, line, "6.900,00", form_version).status_code == 302
+    # Having seen the message, a second save of the page as it now stands overwrites on purpose.
+    again = admin_change_form(client, refused.wsgi_request.path, response=refused)
+    assert int(again["expected_version"]) == line.version
+    assert again.submit("_save").status_code == 302
     line.refresh_from_db()
     assert line.amount == Decimal("6900.00")
 
 
 def test_a_change_is_kept_with_who_when_old_and_new_and_can_be_reverted(persona, client, line):
     client.force_login(persona("koordinator"))
-    assert post_line(client, line, "7000.00", line.version).status_code == 302
+    assert open_line(client, line).set("amount", "7000.00").submit("_save").status_code == 302
     latest, before = line.history.order_by("-history_date", "-history_id")[:2]
     assert latest.history_user.username == "koordinator"
     delta = latest.diff_against(before)
@@ -67,8 +69,9 @@ def test_a_change_is_kept_with_who_when_old_and_new_and_can_be_reverted(persona,
     revert_url = reverse(
         "admin:funding_budgetline_simple_history", args=[line.pk, before.history_id]
     )
-    assert client.get(revert_url).status_code == 200
-    response = post_line_to(client, revert_url, line, "6721.00")
+    revert = admin_change_form(client, revert_url)
+    assert revert["amount"] == "6.721,00"  # the old record's values, as the page shows them
+    response = revert.submit("_save")
     assert response.status_code == 302
     line.refresh_from_db()
     assert line.amount == Decimal("6721.00")
@@ -76,7 +79,7 @@ def test_a_change_is_kept_with_who_when_old_and_new_and_can_be_reverted(persona,
 
 
 def post_line_to(client, target, line, amount, expected_version=None):
-    """Post the line's form (change or history form) with a new amount."""
+    """A revert request written by hand: what a reader, whose page offers no save, could forge."""
     return client.post(
         target,
         {
@@ -116,7 +119,7 @@ def test_history_keeps_an_edit_an_import_and_a_revert_in_order(persona, client, 
     from django.core.management import call_command
 
     client.force_login(persona("koordinator"))
-    assert post_line(client, line, "7.000,00", line.version).status_code == 302
+    assert open_line(client, line).set("amount", "7.000,00").submit("_save").status_code == 302
     source = tmp_path / "vrstice.csv"
     source.write_text(
         "strategija;leto;društvo;kategorija;opis;znesek\n"
@@ -130,7 +133,7 @@ def test_history_keeps_an_edit_an_import_and_a_revert_in_order(persona, client, 
     revert_url = reverse(
         "admin:funding_budgetline_simple_history", args=[line.pk, created.history_id]
     )
-    assert post_line_to(client, revert_url, line, "6721.00").status_code == 302
+    assert admin_change_form(client, revert_url).submit("_save").status_code == 302
     records = list(line.history.order_by("history_date", "history_id"))
     assert [
         (r.history_type, r.amount, getattr(r.history_user, "username", None)) for r in records
