@@ -465,3 +465,20 @@ def test_an_allocation_on_its_own_page_cannot_exceed_the_item(velenje_items, per
     response = admin_change_form(client, url).set("realised_amount", "1.200,01").submit("_save")
     assert response.status_code == 200
     assert Allocation.objects.get(pk=allocation.pk).realised_amount == Decimal("1200.00")
+
+
+# --- The database holds what it can --------------------------------------------------------------
+
+
+def test_the_database_refuses_to_change_a_revision_in_force_or_its_adoptions(in_force):
+    from django.db import IntegrityError, transaction
+
+    from funding.models import StrategyAdoption, StrategyRevision
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        StrategyRevision.objects.filter(pk=in_force.pk).update(document="{}")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        StrategyAdoption.objects.filter(revision=in_force).update(resolution_number="X")
+    in_force.refresh_from_db()
+    assert in_force.document != "{}"
+    assert not StrategyAdoption.objects.filter(resolution_number="X").exists()
