@@ -118,13 +118,10 @@ def revision_propose(*, revision: StrategyRevision, proposed_on: datetime.date) 
             },
             code="before_in_force",
         )
-    total = strategy.key_total()
-    if total != 100:
-        raise ValidationError(
-            _("The key of %(slug)s adds up to %(total)s %%, not 100 %%; it cannot be proposed.")
-            % {"slug": strategy.slug, "total": total},
-            code="key_incomplete",
-        )
+    # FundingStrategy.key_problem asks the key's one rule (funding.models.key_error).
+    problem = strategy.key_problem()
+    if problem:
+        raise ValidationError(problem, code="key_incomplete")
     if not strategy.lines.filter(year=strategy.start_year).exists():
         raise ValidationError(
             _("%(slug)s has no budget lines for its base year %(year)s: nothing to adopt.")

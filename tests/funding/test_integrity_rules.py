@@ -482,3 +482,15 @@ def test_the_database_refuses_to_change_a_revision_in_force_or_its_adoptions(in_
     in_force.refresh_from_db()
     assert in_force.document != "{}"
     assert not StrategyAdoption.objects.filter(resolution_number="X").exists()
+
+
+def test_a_strategy_whose_key_is_incomplete_cannot_be_proposed(demo):
+    from django.core.exceptions import ValidationError
+
+    StrategyShare.objects.filter(strategy=demo, municipality__slug="sezana").update(
+        share_percent=Decimal("60.00")
+    )
+    with pytest.raises(ValidationError) as refused:
+        revision_propose(revision=revision_open(strategy=demo), proposed_on=PROPOSED)
+    assert "109,22" in sl(refused.value.messages[0])
+    assert not demo.revisions.exclude(status="draft").exists()
