@@ -766,6 +766,25 @@ class Reallocation(models.Model):
     def __str__(self):
         return f"{self.source.name} → {self.target.name}: {self.amount}"
 
+    def clean(self):
+        """Money moves between two items of one municipality's budget of one year."""
+        if not (self.source_id and self.target_id):
+            return
+        source, target = self.source, self.target
+        if (source.municipality_id, source.year) != (target.municipality_id, target.year):
+            raise ValidationError(
+                {
+                    "target": ValidationError(
+                        _(
+                            "Money moves only within one budget: “%(source)s” and "
+                            "“%(target)s” are not items of the same municipality and year."
+                        ),
+                        code="other_budget",
+                        params={"source": source, "target": target},
+                    )
+                }
+            )
+
     @property
     def reason_label(self) -> str:
         """How a realisation table names the reallocated money."""
