@@ -21,6 +21,12 @@ from django.utils.translation import gettext_noop, ngettext
 from import_export.admin import ImportExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
+from funding.admin_scoping import (
+    LockedRowsAdmin,
+    LockedRowsFormSet,
+    LockedRowsMixin,
+    ScopedChoicesMixin,
+)
 from funding.adoption import (
     adoption_record,
     next_revision_number,
@@ -50,7 +56,12 @@ from funding.models import (
     key_error,
     money,
 )
-from funding.permissions import editable_strategies, member_municipalities, readable_strategies
+from funding.permissions import (
+    editable_municipalities,
+    editable_strategies,
+    member_municipalities,
+    readable_strategies,
+)
 from funding.projection import projection_derive
 from funding.realisation import item_realisation
 from funding.resources import AllocationResource, BudgetItemResource, BudgetLineResource
@@ -169,7 +180,7 @@ def follow(obj, path: str):
     return obj
 
 
-class StrategyScopedAdmin(admin.ModelAdmin):
+class StrategyScopedAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     """Shows only the strategies the user may read; changes only those the user may edit.
 
     ``strategy_field`` is the lookup from the model to its strategy ("" for the strategy
@@ -189,6 +200,9 @@ class StrategyScopedAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return self._scope(super().get_queryset(request), readable_strategies(request.user))
+
+    def choosable_queryset(self, request):
+        return self._scope(self.model._default_manager.all(), editable_strategies(request.user))
 
     def has_view_permission(self, request, obj=None):
         allowed = super().has_view_permission(request, obj)
@@ -733,8 +747,11 @@ class MembershipAdmin(admin.ModelAdmin):
     autocomplete_fields = ["municipality"]
 
 
-class MunicipalityScopedAdmin(admin.ModelAdmin):
-    """A municipality's own data: only members of that municipality see and change it."""
+class MunicipalityScopedAdmin(ScopedChoicesMixin, LockedRowsAdmin, admin.ModelAdmin):
+    """A municipality's own data: only members of that municipality see and change it.
+
+    Rows a published report shows are read-only (funding.locks).
+    """
 
     municipality_field = "municipality"
     formfield_overrides = DECIMALS_AS_TYPED
@@ -747,6 +764,10 @@ class MunicipalityScopedAdmin(admin.ModelAdmin):
         if request.user.is_superuser:
             return queryset
         return queryset.filter(**{f"{self.municipality_field}__in": self._mine(request)})
+
+    def choosable_queryset(self, request):
+        mine = editable_municipalities(request.user)
+        return self.model._default_manager.filter(**{f"{self.municipality_field}__in": mine})
 
     def _owned(self, request, obj) -> bool:
         if obj is None or request.user.is_superuser:
@@ -775,7 +796,7 @@ class MunicipalityScopedAdmin(admin.ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class AllocationInline(admin.TabularInline):
+class AllocationInline(ScopedChoicesMixin, LockedRowsMixin, admin.TabularInline):
     model = Allocation
     formset = AllocationFormSet
     extra = 0
@@ -783,12 +804,42 @@ class AllocationInline(admin.TabularInline):
     formfield_overrides = DECIMALS_AS_TYPED
 
 
-class ReallocationInline(admin.TabularInline):
+class ReallocationInline(ScopedChoicesMixin, LockedRowsMixin, admin.TabularInline):
+    """Money moved out of the item: to another item of its own budget (Reallocation.clean)."""
+
     model = Reallocation
     formset = ReallocationFormSet
     fk_name = "source"
+    formset = LockedRowsFormSet
     extra = 0
     formfield_overrides = DECIMALS_AS_TYPED
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        source = self._source(request)
+        if db_field.name == "target" and source is not None:
+            kwargs["queryset"] = (
+                MunicipalBudgetItem.objects.filter(
+                    municipality=source.municipality_id,
+                    year=source.year,
+                    municipality__in=editable_municipalities(request.user),
+                )
+                .exclude(pk=source.pk)
+                .select_related("municipality")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def _source(self, request) -> MunicipalBudgetItem | None:
+        """The item whose page this is (None on the page that adds one)."""
+        object_id = (
+            request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+        )
+        if object_id is None:
+            return None
+        try:
+            pk = MunicipalBudgetItem._meta.pk.to_python(unquote(object_id))
+        except ValidationError:
+            return None
+        return MunicipalBudgetItem.objects.filter(pk=pk).first()
 
 
 @admin.register(MunicipalBudgetItem)

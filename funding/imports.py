@@ -65,6 +65,7 @@ from import_export.tmp_storages import TempFolderStorage
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from funding.amounts import AmountSyntaxError, parse_amount_text
+from funding.locks import lock_reason
 from funding.models import (
     CATEGORY_EXCHANGE_LABELS,
     MIN_SHARE,
@@ -1053,6 +1054,13 @@ def plan_allocation_import(dataset: tablib.Dataset, *, user=None, as_system=Fals
         rows_by_item.setdefault(item.pk, []).append((row, cells))
         row.values = {"item": item, "recipient": recipient, **values}
         _match_allocation(row, cells, lookups.allocations[item.pk], next_position)
+        if not row.unchanged and (reason := lock_reason(item)):
+            row.fail(
+                "item",
+                cells["item"].error(
+                    _("Line %(line)d, column “%(column)s”: %(problems)s"), problems=reason
+                ),
+            )
     for item_id, item_rows in rows_by_item.items():
         _check_available(items[item_id], item_rows, lookups)
     return plan

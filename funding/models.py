@@ -927,6 +927,22 @@ class Reallocation(SetMember):
         return f"{self.source.name} → {self.target.name}: {self.amount}"
 
     def clean(self):
+        """Money moves between two items of one budget, within what the source has."""
+        if self.source_id and self.target_id:
+            source, target = self.source, self.target
+            if (source.municipality_id, source.year) != (target.municipality_id, target.year):
+                raise ValidationError(
+                    {
+                        "target": ValidationError(
+                            _(
+                                "Money moves only within one budget: “%(source)s” and "
+                                "“%(target)s” are not items of the same municipality and year."
+                            ),
+                            code="other_budget",
+                            params={"source": source, "target": target},
+                        )
+                    }
+                )
         if self.amount is None:
             return
         # The source gives the money: checked with its other rows, unless its page checks them

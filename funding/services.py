@@ -325,6 +325,10 @@ def _copy_problem(line: BudgetLine, percents: Mapping[str, Decimal]) -> Validati
     return None
 
 
+def _rows(queryset, *fields) -> list[tuple]:
+    return sorted(queryset.values_list(*fields))
+
+
 @transaction.atomic
 def budget_items_load(*, document: dict) -> list[MunicipalBudgetItem]:
     """Create or replace a municipality's budget items of a year from a demo document.
@@ -349,35 +353,50 @@ def budget_items_load(*, document: dict) -> list[MunicipalBudgetItem]:
                 "note": entry.get("note", ""),
             },
         )
-        item.allocations.all().delete()
-        item.reallocations_out.all().delete()
-        for position, (recipient, realised) in enumerate(entry["allocations"]):
-            allocation = Allocation(
-                item=item,
-                recipient=recipient,
-                realised_amount=Decimal(realised),
-                position=position,
-            )
-            allocation.full_clean()
-            allocation.save()
-        StatedRealisation.objects.filter(item=item).delete()
+        allocations = [
+            (position, recipient, Decimal(realised))
+            for position, (recipient, realised) in enumerate(entry["allocations"])
+        ]
+        # Rows already as the document has them stay untouched: a published report may show
+        # them, and it does not change (programs.publication).
+        if _rows(item.allocations, "position", "recipient", "realised_amount") != allocations:
+            item.allocations.all().delete()
+            for position, recipient, realised in allocations:
+                allocation = Allocation(
+                    item=item, recipient=recipient, realised_amount=realised, position=position
+                )
+                allocation.full_clean()
+                allocation.save()
         if stated := entry.get("stated"):
-            StatedRealisation.objects.create(
+            StatedRealisation.objects.update_or_create(
                 item=item,
-                spent=Decimal(stated["spent"]),
-                reallocated=Decimal(stated["reallocated"]),
-                total=Decimal(stated["total"]),
-                source=stated.get("source", ""),
+                defaults={
+                    "spent": Decimal(stated["spent"]),
+                    "reallocated": Decimal(stated["reallocated"]),
+                    "total": Decimal(stated["total"]),
+                    "source": stated.get("source", ""),
+                },
             )
+        else:
+            StatedRealisation.objects.filter(item=item).delete()
         items[item.name] = item
-    for move in document.get("reallocations", []):
-        reallocation = Reallocation(
-            source=items[move["from"]],
-            target=items[move["to"]],
-            amount=Decimal(move["amount"]),
-            purpose=move.get("purpose", ""),
-            reason=move["reason"],
+    moves = [
+        (
+            items[move["from"]].pk,
+            items[move["to"]].pk,
+            Decimal(move["amount"]),
+            move.get("purpose", ""),
+            move["reason"],
         )
-        reallocation.full_clean()
-        reallocation.save()
+        for move in document.get("reallocations", [])
+    ]
+    stored = Reallocation.objects.filter(source__in=[item.pk for item in items.values()])
+    if _rows(stored, "source", "target", "amount", "purpose", "reason") != sorted(moves):
+        stored.delete()
+        for source, target, amount, purpose, reason in moves:
+            reallocation = Reallocation(
+                source_id=source, target_id=target, amount=amount, purpose=purpose, reason=reason
+            )
+            reallocation.full_clean()
+            reallocation.save()
     return list(items.values())

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from funding.admin import DECIMALS_AS_TYPED, SpreadsheetAdmin
+from funding.admin_scoping import LockedRowsAdmin, ScopedChoicesMixin
 from funding.models import MunicipalBudgetItem, money
 from funding.permissions import member_municipalities
 from programs.forms import ResponsibleInstitutionFormSet
@@ -32,7 +33,12 @@ from programs.models import (
     ReportSignatory,
     SubmissionSignatory,
 )
-from programs.permissions import editable_reports, readable_reports
+from programs.permissions import (
+    editable_projects,
+    editable_reports,
+    readable_projects,
+    readable_reports,
+)
 from programs.resources import ActivityResource
 from programs.services import council_submission_create, report_advance
 
@@ -78,7 +84,9 @@ class InstitutionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(ScopedChoicesMixin, LockedRowsAdmin, admin.ModelAdmin):
+    """Projects of no report yet, or of the user's reports; a published report's are kept."""
+
     list_display = ["name", "association", "start_date", "end_date", "lead_partner"]
     list_filter = ["association"]
     search_fields = ["name", "description", "partners__short_name", "partners__name"]
@@ -86,8 +94,20 @@ class ProjectAdmin(admin.ModelAdmin):
     filter_horizontal = ["partners", "funders"]
     date_hierarchy = "start_date"
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(pk__in=readable_projects(request.user))
 
-class ReportChildInline:
+    def _may_edit(self, request, obj) -> bool:
+        return obj is None or editable_projects(request.user).filter(pk=obj.pk).exists()
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._may_edit(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._may_edit(request, obj)
+
+
+class ReportChildInline(ScopedChoicesMixin):
     """A report's parts are edited with the report, and only while the user may edit it."""
 
     extra = 0
@@ -188,7 +208,7 @@ class AnnualReportForm(forms.ModelForm):
 
 
 @admin.register(AnnualReport)
-class AnnualReportAdmin(admin.ModelAdmin):
+class AnnualReportAdmin(ScopedChoicesMixin, LockedRowsAdmin, admin.ModelAdmin):
     """Reports of the user's municipalities; published ones are read-only for everyone."""
 
     form = AnnualReportForm
@@ -337,7 +357,7 @@ class SubmissionSignatoryInline(admin.TabularInline):
 
 
 @admin.register(CouncilSubmission)
-class CouncilSubmissionAdmin(admin.ModelAdmin):
+class CouncilSubmissionAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     """Submissions to the councils of the user's municipalities, for reports the user reads."""
 
     list_display = ["subject", "council", "report", "date", "pdf"]
@@ -457,7 +477,7 @@ class ActionPlanAdmin(admin.ModelAdmin):
 
 
 @admin.register(PlanChapter)
-class PlanChapterAdmin(admin.ModelAdmin):
+class PlanChapterAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ["title", "plan", "position"]
     list_select_related = ["plan"]
     list_filter = ["plan"]
@@ -483,7 +503,7 @@ class ActivityInline(admin.StackedInline):
 
 
 @admin.register(Objective)
-class ObjectiveAdmin(admin.ModelAdmin):
+class ObjectiveAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ["__str__", "chapter", "plan_column"]
     list_select_related = ["chapter__plan"]
     list_filter = ["chapter__plan", "chapter"]
@@ -510,7 +530,7 @@ class ActivityProgressInline(admin.TabularInline):
 
 
 @admin.register(Activity)
-class ActivityAdmin(SpreadsheetAdmin, admin.ModelAdmin):
+class ActivityAdmin(ScopedChoicesMixin, SpreadsheetAdmin, admin.ModelAdmin):
     """Activities with their responsible institutions (exactly one lead) and progress.
 
     *Uvozi* reads activities from CSV or XLSX (``programs.imports``), with a preview before

@@ -8,11 +8,13 @@
   once it is published.
 - Editing takes the change permission and a membership, and a report that is not yet
   published: a published report is what councils read, so it no longer changes.
+- A project shown by reports (listed, or measured by their indicators) is read with any of
+  them and changed only by those who may edit every one of them.
 """
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from programs.models import AnnualReport
+from programs.models import AnnualReport, Project
 
 
 def _members_reports(user) -> QuerySet[AnnualReport]:
@@ -54,3 +56,30 @@ def can_read_report(user, report: AnnualReport) -> bool:
 
 def can_edit_report(user, report: AnnualReport) -> bool:
     return editable_reports(user).filter(pk=report.pk).exists()
+
+
+def _shown_by_reports(reports: QuerySet[AnnualReport]) -> Q:
+    return Q(annual_reports__in=reports) | Q(indicators__report__in=reports)
+
+
+def readable_projects(user) -> QuerySet[Project]:
+    """Projects the user may read: those of no report yet, and those of reports the user reads.
+
+    A project belongs to its association (the shared register) until a report shows it.
+    """
+    if not user.is_active or not user.has_perm("programs.view_project"):
+        return Project.objects.none()
+    if user.is_superuser:
+        return Project.objects.all()
+    in_reports = Project.objects.filter(_shown_by_reports(AnnualReport.objects.all()))
+    readable = Project.objects.filter(_shown_by_reports(readable_reports(user)))
+    return Project.objects.filter(~Q(pk__in=in_reports.values("pk")) | Q(pk__in=readable))
+
+
+def editable_projects(user) -> QuerySet[Project]:
+    """Projects the user may change: every report that shows one must be editable by the user."""
+    if not user.is_active or not user.has_perm("programs.change_project"):
+        return Project.objects.none()
+    others = AnnualReport.objects.exclude(pk__in=editable_reports(user).values("pk"))
+    shown_elsewhere = Project.objects.filter(_shown_by_reports(others))
+    return readable_projects(user).exclude(pk__in=shown_elsewhere.values("pk"))

@@ -142,12 +142,15 @@ def _report_load(entry: dict) -> AnnualReport:
     programme = (
         association.programmes.get(name=entry["programme"]) if entry.get("programme") else None
     )
+    lookup = {"association": association, "programme": programme, "year": entry["year"]}
+    stored = AnnualReport.objects.filter(**lookup).first()
+    if stored is not None and stored.is_published:
+        return stored  # what councils read stays as they read it (programs.publication)
     report = _upsert(
         AnnualReport,
-        {"association": association, "programme": programme, "year": entry["year"]},
+        lookup,
         {
             "title": entry["title"],
-            "status": entry.get("status", AnnualReport.Status.DRAFT),
             "number": entry.get("number", ""),
             "date": _date(entry.get("date")),
             "prepared_by": entry.get("prepared_by", ""),
@@ -194,6 +197,9 @@ def _report_load(entry: dict) -> AnnualReport:
         )
     for position, (name, function) in enumerate(entry.get("signatories", [])):
         _loaded(ReportSignatory(report=report, position=position, name=name, function=function))
+    # The status last: parts are added to a report before it is published, never after.
+    report.status = entry.get("status", AnnualReport.Status.DRAFT)
+    report.save(update_fields=["status"])
     for doc in entry.get("council_submissions", []):
         texts = {k: v for k, v in doc.items() if k not in ("signatories", "municipality", "date")}
         submission = _saved(

@@ -1,6 +1,7 @@
 """factory_boy factories for model tests."""
 
 import datetime
+from contextlib import contextmanager
 from decimal import Decimal
 
 import factory
@@ -114,6 +115,13 @@ class AnnualReportFactory(factory.django.DjangoModelFactory):
         if create and extracted:
             self.municipalities.set(extracted)
 
+    @factory.post_generation
+    def status(self, create, extracted, **kwargs):
+        # The status last, as a report is written: a published report takes no more parts.
+        self.status = extracted or AnnualReport.Status.DRAFT
+        if create and extracted:
+            self.save(update_fields=["status"])
+
 
 class IndicatorFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -122,3 +130,16 @@ class IndicatorFactory(factory.django.DjangoModelFactory):
     report = factory.SubFactory(AnnualReportFactory)
     name = factory.Sequence(lambda n: f"Kazalnik {n}")
     achieved = Decimal("10.00")
+
+
+@contextmanager
+def unpublished(report: AnnualReport):
+    """Set a test up as if before the report was published: its parts may change meanwhile.
+
+    Only a test's setup does this; the product never unpublishes (programs.publication).
+    """
+    AnnualReport.objects.filter(pk=report.pk).update(status=AnnualReport.Status.SUBMITTED)
+    try:
+        yield report
+    finally:
+        AnnualReport.objects.filter(pk=report.pk).update(status=AnnualReport.Status.PUBLISHED)

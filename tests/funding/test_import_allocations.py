@@ -20,6 +20,7 @@ from django.utils import translation
 from funding.models import Allocation, Membership, MunicipalBudgetItem, Municipality, Reallocation
 from funding.resources import AllocationResource
 from funding.roles import OFFICER
+from programs.models import AnnualReport
 from tests.funding.spreadsheets import (
     command_output,
     command_refusal,
@@ -270,10 +271,8 @@ def write_xlsx(path: Path, rows: list[list]) -> Path:
     return path
 
 
-def test_an_officer_of_velenje_imports_an_xlsx_with_english_headers(velenje_officer, tmp_path):
-    las = MunicipalBudgetItem.objects.get(name=LAS)
-    before = amounts(las)
-    path = write_xlsx(
+def velenje_file(tmp_path):
+    return write_xlsx(
         tmp_path / "velenje.xlsx",
         [
             ["Municipality", "Year", "Budget item", "Recipient", "Realised"],
@@ -283,6 +282,24 @@ def test_an_officer_of_velenje_imports_an_xlsx_with_english_headers(velenje_offi
             ["Velenje", 2024, "Mladinski center Velenje", "Preventivni projekti MC Velenje", 4500],
         ],
     )
+
+
+def test_an_import_into_a_published_reports_realisation_is_refused(velenje_officer, tmp_path):
+    las = MunicipalBudgetItem.objects.get(name=LAS)
+    before = amounts(las)
+    problems = refused(velenje_file(tmp_path), "--user", "uradnik.velenje")
+    assert "Line 2, column “Budget item”" in problems
+    assert "is part of the published report" in problems
+    assert amounts(las) == before
+
+
+def test_an_officer_of_velenje_imports_an_xlsx_with_english_headers(velenje_officer, tmp_path):
+    las = MunicipalBudgetItem.objects.get(name=LAS)
+    before = amounts(las)
+    path = velenje_file(tmp_path)
+    # As before the Velenje report was published: then its realisation may still change.
+    report = las.annual_reports.get()
+    AnnualReport.objects.filter(pk=report.pk).update(status=AnnualReport.Status.SUBMITTED)
     output = run_import(path, "--user", "uradnik.velenje")
     assert "velenje.xlsx: 1 new, 1 updated and 1 unchanged allocations." in output
     after = amounts(las)

@@ -11,6 +11,7 @@ from django.utils import translation
 from funding.models import Allocation, MunicipalBudgetItem, Reallocation
 from funding.realisation import item_realisation
 from funding.roles import OFFICER
+from tests.factories import unpublished
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +57,8 @@ def test_the_target_item_receives_the_reallocation(las):
 
 def test_spending_above_the_available_money_is_refused_and_nothing_is_saved(las):
     las.adopted_amount = Decimal("30000.00")  # 25,883.79 spent and 4,500 moved out
-    las.save()
+    with unpublished(las.annual_reports.get()):
+        las.save()
     allocation = Allocation(item=las, recipient="Nov program", realised_amount=Decimal("1.00"))
     with translation.override("sl"), pytest.raises(ValidationError) as raised:
         allocation.full_clean()
@@ -68,7 +70,11 @@ def test_spending_above_the_available_money_is_refused_and_nothing_is_saved(las)
 def test_a_reallocation_needs_two_items_and_a_positive_amount(las):
     for amount, target in ((Decimal("5"), las), (Decimal("0"), None)):
         other = target or MunicipalBudgetItem.objects.get(name="Mladinski center Velenje")
-        with pytest.raises(IntegrityError), transaction.atomic():
+        with (
+            unpublished(las.annual_reports.get()),
+            pytest.raises(IntegrityError),
+            transaction.atomic(),
+        ):
             Reallocation.objects.create(source=las, target=other, amount=amount, reason="x")
     assert las.reallocations_out.count() == 1
 
@@ -88,8 +94,14 @@ def test_an_officer_sees_and_edits_only_its_municipalitys_items(
     client.force_login(velenje_officer)
     page = client.get(reverse("admin:funding_municipalbudgetitem_change", args=[las.pk]))
     text = page.content.decode()
-    assert 'name="_save"' in text
     assert "30.383,79 EUR" in text and "4.566,00" in text  # computed sum and the warning
+    # Its realisation table is part of the published Velenje report: read-only, and why.
+    assert 'name="_save"' not in text and "objavljenega poročila" in text
+    other = MunicipalBudgetItem.objects.create(
+        municipality=las.municipality, year=2025, name="Nova postavka"
+    )
+    other_page = client.get(reverse("admin:funding_municipalbudgetitem_change", args=[other.pk]))
+    assert 'name="_save"' in other_page.content.decode()
 
     client.force_login(persona("uradnik.sezana"))
     listing = client.get(reverse("admin:funding_municipalbudgetitem_changelist"))

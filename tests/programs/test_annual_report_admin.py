@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from funding.models import Municipality
 from programs.models import AnnualReport, CouncilSubmission, Indicator
+from tests.factories import unpublished
 
 pytestmark = pytest.mark.django_db
 
@@ -219,7 +220,8 @@ def test_advance_status_changes_nothing_for_a_user_without_rights_over_the_repor
 def test_preparing_council_submissions_covers_the_users_municipalities_once(
     persona, client, velenje_report
 ):
-    velenje_report.municipalities.add(Municipality.objects.get(slug="kranj"))
+    with unpublished(velenje_report):
+        velenje_report.municipalities.add(Municipality.objects.get(slug="kranj"))
     client.force_login(persona("uradnik.velenje"))
 
     assert run_action(client, "prepare_council_submissions", velenje_report).status_code == 302

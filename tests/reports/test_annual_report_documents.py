@@ -8,6 +8,7 @@ from pypdf import PdfReader
 
 from funding.models import Municipality
 from programs.models import AnnualReport, CouncilSubmission
+from tests.factories import unpublished
 
 pytestmark = pytest.mark.django_db
 
@@ -194,7 +195,8 @@ def test_the_submission_is_for_its_own_council_only(demo, persona, client):
         client.force_login(persona(username))
         assert client.get(url).status_code == 403, username
     # Reported to Velenje too, the report is readable there, but the council is Kranj's.
-    submission.report.municipalities.add(Municipality.objects.get(slug="velenje"))
+    with unpublished(submission.report):
+        submission.report.municipalities.add(Municipality.objects.get(slug="velenje"))
     client.force_login(persona("svetnik.velenje"))
     assert client.get(page_url(submission.report)).status_code == 200
     assert client.get(url).status_code == 403
