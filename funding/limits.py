@@ -23,6 +23,8 @@ MAX_COLUMNS = 50
 # The most an Excel cell holds: whatever a spreadsheet program saves (and the export writes) is
 # imported; text fields without a length of their own (notes, descriptions) get this one.
 MAX_CELL_CHARS = 32_767
+# A strategy document (strategy/v1 JSON) is a few hundred kilobytes; refuse anything far larger.
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 # A strategy document's prose (an introduction, an association's presentation: 17,000 characters
 # in the demo strategy); its other texts have their fields' own lengths.
 MAX_TEXT_CHARS = 100_000
