@@ -7,6 +7,8 @@ The time and memory bounds below are guards against a regression to the naive re
 gigabytes), not benchmarks: ``bench/bench_import_limits.py`` prints the figures.
 """
 
+import os
+import tempfile
 import time
 import tracemalloc
 
@@ -15,7 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 
-from funding.imports import ImportFileError, read_table
+from funding.imports import ImportFileError, UploadStorage, read_table
 from funding.limits import MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS
 from funding.models import Allocation, BudgetItem, BudgetLine
 from programs.models import Activity
@@ -271,3 +273,18 @@ def test_blank_lines_within_the_limit_keep_the_line_numbers():
 def test_the_reading_layer_refuses_rather_than_raising_anything_else():
     with pytest.raises(ImportFileError):
         read_table(hostile.whole_grid_declared(), "mreza.xlsx")
+
+
+def test_the_admin_refuses_a_file_over_5_mb_before_storing_it(demo, persona, client):
+    client.force_login(persona("koordinator"))
+    content = hostile.blank_lines_csv() + b"\n" * 1024 * 1024
+    waiting = set(os.listdir(tempfile.gettempdir()))
+    response = admin_upload(client, "funding_budgetline", "velika.csv", content)
+    errors = response.context["form"].errors["import_file"]
+    assert any(f"velika.csv je {len(content)} B" in error for error in errors), errors
+    stored = {
+        name
+        for name in set(os.listdir(tempfile.gettempdir())) - waiting
+        if name.startswith(UploadStorage.prefix)
+    }
+    assert not stored
