@@ -34,7 +34,12 @@ from funding.adoption import (
     revision_status_label,
     revision_withdraw,
 )
-from funding.forms import IndexationForm, LocalizedDecimalField, OptimisticLockForm
+from funding.forms import (
+    IndexationForm,
+    LocalizedDecimalField,
+    OptimisticLockForm,
+    SpreadsheetImportForm,
+)
 from funding.imports import ImportFileError, SpreadsheetCSV, SpreadsheetXLSX, UploadStorage
 from funding.models import (
     Allocation,
@@ -328,6 +333,7 @@ class SpreadsheetAdmin(ImportExportMixin):
     """
 
     formats = [SpreadsheetCSV, SpreadsheetXLSX]
+    import_form_class = SpreadsheetImportForm
     tmp_storage_class = UploadStorage
 
     def has_import_permission(self, request):

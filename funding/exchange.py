@@ -24,6 +24,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from funding.limits import MAX_TEXT_CHARS
 from funding.models import (
     CATEGORY_EXCHANGE_LABELS,
     FIRST_YEAR,
@@ -159,6 +160,8 @@ class _Reader:
         return _MISSING
 
     def text(self, obj, key, path, *, required=True, max_length=300, blank=False) -> Any:
+        """A text of at most ``max_length`` characters; None: a prose field's own limit."""
+        max_length = max_length or MAX_TEXT_CHARS
         value = self.get(obj, key, path, required=required)
         if value is _MISSING:
             return value
@@ -169,7 +172,7 @@ class _Reader:
         if not blank and not value.strip():
             self.fail(where, _("must not be empty"))
             return _MISSING
-        if max_length and len(value) > max_length:
+        if len(value) > max_length:
             self.fail(
                 where,
                 _("is %(length)d characters long; at most %(max)d are allowed")

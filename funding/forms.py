@@ -5,8 +5,11 @@ from django.core.exceptions import ValidationError
 from django.db import router, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
+from import_export.forms import ImportForm
 
 from funding.amounts import AmountSyntaxError, parse_amount_text
+from funding.imports import too_big_message
+from funding.limits import MAX_FILE_BYTES
 
 
 class LocalizedDecimalField(forms.DecimalField):
@@ -146,3 +149,17 @@ class IndexationForm(forms.Form):
         initial=2,
         help_text=_("E.g. 2,00 for material costs +2 %, the rule of 2025; 0 copies unchanged."),
     )
+
+
+class SpreadsheetImportForm(ImportForm):
+    """The admin's import form: a file over the size limit is refused before it is stored.
+
+    django-import-export would copy the upload chunk by chunk into its temporary folder and
+    read it back before the format could refuse it.
+    """
+
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        if upload.size > MAX_FILE_BYTES:
+            raise ValidationError(too_big_message(upload.name, upload.size), code="too_big")
+        return upload

@@ -52,10 +52,12 @@ import os
 import re
 import tempfile
 import unicodedata
+import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import openpyxl
 import tablib
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db.models import Q
@@ -63,8 +65,19 @@ from django.utils.translation import gettext as _
 from import_export.formats import base_formats
 from import_export.tmp_storages import TempFolderStorage
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._reader import WorkSheetParser
+from openpyxl.xml.constants import SHEET_MAIN_NS
+from openpyxl.xml.functions import iterparse
 
 from funding.amounts import AmountSyntaxError, parse_amount_text
+from funding.limits import (
+    MAX_CELL_CHARS,
+    MAX_COLUMNS,
+    MAX_FILE_BYTES,
+    MAX_ROWS,
+    MAX_UNPACKED_BYTES,
+)
 from funding.locks import lock_reason
 from funding.models import (
     CATEGORY_EXCHANGE_LABELS,
@@ -85,9 +98,6 @@ from funding.models import (
 from funding.permissions import editable_municipalities, editable_strategies
 from programs.models import Association
 
-# Officers' spreadsheets are a few hundred rows; 5 MB holds 50,000 lines and keeps a mistaken
-# upload (a database dump, a photo) from being parsed at all.
-MAX_FILE_BYTES = 5 * 1024 * 1024
 # 14 digits with 2 decimals, as the database stores amounts.
 MAX_AMOUNT = Decimal("999999999999.99")
 MAX_PAY_GRADE = 65
@@ -1295,7 +1305,8 @@ def _binary_message(file_name: str) -> str:
 
 def sniff_delimiter(text: str) -> str:
     """ ";" or ",": whichever splits the header line into more columns (";" on a tie)."""
-    first_line = text.lstrip("\r\n").splitlines()[0] if text.strip() else ""
+    # The first line only: splitting the whole text would make a list of every line.
+    first_line = _LINE_BREAK.split(text.lstrip("\r\n"), maxsplit=1)[0]
     counts = {
         delimiter: len(next(csv.reader([first_line], delimiter=delimiter), []))
         for delimiter in (";", ",")
@@ -1303,39 +1314,273 @@ def sniff_delimiter(text: str) -> str:
     return ";" if counts[";"] >= counts[","] else ","
 
 
+# Where str.splitlines() breaks a line.
+_LINE_BREAK = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
 def read_csv(raw: bytes, file_name: str) -> tablib.Dataset:
-    """A CSV file's rows; blank lines stay (as empty rows) so that line numbers hold."""
+    """A CSV file's rows; blank lines stay (as empty rows) so that line numbers hold.
+
+    Rows are read one at a time and checked against the limits as they come: a file of
+    millions of blank lines is refused at the first line past the limit.
+    """
     text = decode_csv(raw, file_name)
     if not text.strip():
         raise ImportFileError([_("The file %(file)s is empty.") % {"file": file_name}])
-    delimiter = sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
+    rows: list[list] = []
     try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error:
+        for row in reader:
+            line = len(rows) + 1
+            _check_line(line)
+            if len(row) > MAX_COLUMNS:
+                raise ImportFileError([_too_wide_message(line)])
+            for index, value in enumerate(row):
+                _check_text(value, line, rows[0] if rows else None, index)
+            rows.append(row)
+    except csv.Error as error:
+        # The csv module refuses a field over its own limit (131,072 characters) in these words.
+        if "field limit" in str(error):
+            raise ImportFileError(
+                [
+                    _(
+                        "Line %(line)d: a cell holds more than %(max)d characters; a cell may "
+                        "hold at most %(max)d."
+                    )
+                    % {"line": len(rows) + 1, "max": MAX_CELL_CHARS}
+                ]
+            ) from None
         raise ImportFileError([_binary_message(file_name)]) from None
     return _dataset(rows, file_name)
 
 
 def read_xlsx(raw: bytes, file_name: str) -> tablib.Dataset:
-    """The first sheet of a workbook; formulas give their computed values."""
-    import openpyxl
+    """The first sheet of a workbook; formulas give the values the spreadsheet computed.
 
+    The archive's unpacked size and the sheet's declared dimension are checked before a cell
+    is read; the rows are then streamed and checked as they come, because the dimension may
+    lie or be missing.
+    """
+    _check_unpacked_size(raw, file_name)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-        try:
-            rows = [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
-        finally:
-            workbook.close()
+    except Exception:
+        raise ImportFileError([_unreadable_message(file_name)]) from None
+    try:
+        rows = _sheet_rows(workbook.worksheets[0])
+    except ImportFileError:
+        raise
     except Exception:
         # A damaged workbook fails deep inside zipfile, zlib or the XML parser, with any of a
         # dozen exception types (BadZipFile, zlib.error, ParseError, EOFError, KeyError…);
         # whichever it is, the file cannot be read, and nothing has been written yet.
-        raise ImportFileError(
-            [_("The file %(file)s is not a readable Excel workbook (.xlsx).") % {"file": file_name}]
-        ) from None
+        raise ImportFileError([_unreadable_message(file_name)]) from None
+    finally:
+        workbook.close()
     if not rows:
         raise ImportFileError([_("The file %(file)s is empty.") % {"file": file_name}])
     return _dataset(rows, file_name)
+
+
+def _unreadable_message(file_name: str) -> str:
+    return _("The file %(file)s is not a readable Excel workbook (.xlsx).") % {"file": file_name}
+
+
+def _check_unpacked_size(raw: bytes, file_name: str) -> None:
+    """Refuse a workbook whose parts unpack to more than the limit, before unpacking any."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            # Declared sizes bind: zipfile stops a part at its declared size (and then fails
+            # its checksum), so a part cannot unpack to more than its entry says.
+            size = sum(entry.file_size for entry in archive.infolist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
+        raise ImportFileError([_unreadable_message(file_name)]) from None
+    if size > MAX_UNPACKED_BYTES:
+        raise ImportFileError(
+            [
+                _(
+                    "The workbook unpacks to %(size)d bytes; an import file may unpack to at "
+                    "most %(max)d bytes."
+                )
+                % {"size": size, "max": MAX_UNPACKED_BYTES}
+            ]
+        )
+
+
+def _sheet_rows(sheet) -> list[list]:
+    """A read-only sheet's rows as lists of values, within the limits.
+
+    openpyxl's own iteration pads every row to the declared width and fills every missing row
+    up to the declared height (a cell at A1048576 makes a million rows; a declared
+    A1:XFD1048576 makes 17 billion cells), so the rows are parsed here from the sheet's XML,
+    with openpyxl's parser for each cell's value. Rows and cells are counted as they come and
+    dropped from the XML tree once read.
+    """
+    _check_dimension(sheet.max_row, sheet.max_column)
+    workbook = sheet.parent
+    # The private parts are those openpyxl's read-only sheet passes its own parser (3.1).
+    parser = WorkSheetParser(
+        None,
+        sheet._shared_strings,
+        data_only=True,
+        epoch=workbook.epoch,
+        date_formats=workbook._date_formats,
+        timedelta_formats=workbook._timedelta_formats,
+    )
+    rows: list[list] = []
+    values: list = []
+    sheet_data = None
+    line = row_elements = 0
+    with sheet._get_source() as source:
+        for event, element in iterparse(source, events=("start", "end")):
+            tag = element.tag
+            if event == "start":
+                if tag == _SHEET_DATA_TAG:
+                    sheet_data = element
+                elif tag == _ROW_TAG:
+                    line = _row_number(element, line)
+                    row_elements += 1
+                    _check_line(max(line, row_elements))
+                    parser.row_counter, parser.col_counter, values = line, 0, []
+            elif tag == _CELL_TAG:
+                _read_cell(parser, element, line, values, rows[0] if rows else None)
+                element.clear()
+            elif tag == _ROW_TAG:
+                if line > len(rows):  # a row repeated or out of order is skipped, as openpyxl does
+                    rows.extend([] for _blank in range(line - 1 - len(rows)))
+                    rows.append(values)
+                if sheet_data is not None:
+                    sheet_data.clear()
+            elif tag == _SHEET_DATA_TAG:
+                break
+    return rows
+
+
+def _check_dimension(rows: int | None, columns: int | None) -> None:
+    """Refuse a sheet whose <dimension> declares more rows or columns than an import may have."""
+    problems = []
+    if rows is not None and rows > MAX_ROWS + 1:
+        problems.append(
+            _(
+                "The file declares %(rows)d rows; an import file may have at most %(max)d rows "
+                "below its header."
+            )
+            % {"rows": rows, "max": MAX_ROWS}
+        )
+    if columns is not None and columns > MAX_COLUMNS:
+        problems.append(
+            _(
+                "The file declares %(columns)d columns; an import file may have at most "
+                "%(max)d columns."
+            )
+            % {"columns": columns, "max": MAX_COLUMNS}
+        )
+    if problems:
+        raise ImportFileError(problems)
+
+
+_SHEET_DATA_TAG = f"{{{SHEET_MAIN_NS}}}sheetData"
+_ROW_TAG = f"{{{SHEET_MAIN_NS}}}row"
+_CELL_TAG = f"{{{SHEET_MAIN_NS}}}c"
+_FORMULA_TAG = f"{{{SHEET_MAIN_NS}}}f"
+_VALUE_TAG = f"{{{SHEET_MAIN_NS}}}v"
+
+
+def _row_number(element, previous: int) -> int:
+    """A row's number: its r attribute (openpyxl accepts "3.0"), or the one after the last."""
+    number = element.get("r")
+    if number is None:
+        return previous + 1
+    number = float(number)
+    if not number.is_integer():
+        raise ValueError(number)
+    return int(number)
+
+
+def _read_cell(parser, element, line: int, values: list, header: list | None) -> None:
+    """Put a cell's value into its row's list, refusing what the limits do not allow."""
+    cell = parser.parse_cell(element)
+    column = cell["column"]
+    if column > MAX_COLUMNS or len(values) >= MAX_COLUMNS:
+        raise ImportFileError([_too_wide_message(line)])
+    if _formula_without_value(element):
+        raise ImportFileError(
+            [
+                _(
+                    "Line %(line)d, column “%(column)s” (cell %(cell)s): the cell holds a "
+                    "formula without a computed value; open the file in Excel or LibreOffice, "
+                    "save it and import it again."
+                )
+                % {
+                    "line": line,
+                    "column": _column_name(header, column - 1),
+                    "cell": f"{get_column_letter(column)}{line}",
+                }
+            ]
+        )
+    _check_text(cell["value"], line, header, column - 1)
+    values.extend([None] * (column - len(values)))
+    values[column - 1] = cell["value"]
+
+
+def _formula_without_value(element) -> bool:
+    """A formula cell that no spreadsheet program computed (openpyxl writes them so).
+
+    The computed value is the cell's <v>. Excel writes a formula computed to empty text as a
+    string cell with an empty <v>; an empty <v> in a cell of any other type holds nothing.
+    """
+    if element.find(_FORMULA_TAG) is None:
+        return False
+    value = element.find(_VALUE_TAG)
+    return value is None or (not value.text and element.get("t", "n") not in ("str", "s"))
+
+
+def _check_line(line: int) -> None:
+    """Refuse a line past the header and the most rows an import may have."""
+    if line > MAX_ROWS + 1:
+        raise ImportFileError(
+            [
+                _(
+                    "The file has more than %(max)d rows; an import file may have at most "
+                    "%(max)d rows below its header."
+                )
+                % {"max": MAX_ROWS}
+            ]
+        )
+
+
+def _too_wide_message(line: int) -> str:
+    return _(
+        "Line %(line)d has more than %(max)d columns; an import file may have at most "
+        "%(max)d columns."
+    ) % {"line": line, "max": MAX_COLUMNS}
+
+
+def _check_text(value: Any, line: int, header: list | None, index: int) -> None:
+    """Refuse a text cell longer than a cell may be, naming its line and column."""
+    if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+        raise ImportFileError(
+            [
+                _(
+                    "Line %(line)d, column “%(column)s”: the cell holds %(length)d characters; "
+                    "a cell may hold at most %(max)d."
+                )
+                % {
+                    "line": line,
+                    "column": _column_name(header, index),
+                    "length": len(value),
+                    "max": MAX_CELL_CHARS,
+                }
+            ]
+        )
+
+
+def _column_name(header: list | None, index: int) -> str:
+    """A column as messages name it: its header, or its number when it has none."""
+    name = header[index] if header is not None and index < len(header) else None
+    if is_blank(name):
+        return str(index + 1)
+    return Cell(1, "", name).shown
 
 
 def _dataset(rows: list[list], file_name: str) -> tablib.Dataset:

@@ -12,7 +12,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from import_export.results import RowResult
 
-from funding.imports import MAX_FILE_BYTES, ImportFileError, read_table, too_big_message
+from funding.imports import ImportFileError, read_table, too_big_message
+from funding.limits import MAX_FILE_BYTES
 from funding.resources import without_preview
 
 

@@ -25,8 +25,8 @@ from funding.models import (
     Reallocation,
     StrategyShare,
 )
-from tests.funding.test_adoption import COUNCILS, PROPOSED, adopt
 from tests.factories import unpublished
+from tests.funding.test_adoption import COUNCILS, PROPOSED, adopt
 from tests.pages import admin_change_form, forms_of
 
 pytestmark = pytest.mark.django_db

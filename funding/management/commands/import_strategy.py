@@ -7,24 +7,31 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from funding.exchange import ExchangeError, parse_strategy_document
+from funding.limits import MAX_DOCUMENT_BYTES
 from funding.services import strategy_import
-
-# A strategy document is a few hundred kilobytes at most; refuse anything far larger.
-MAX_BYTES = 20 * 1024 * 1024
 
 
 def read_document_text(name: str) -> str:
-    """Read a UTF-8 file (a byte-order mark is allowed), or standard input for "-"."""
+    """Read a UTF-8 file (a byte-order mark is allowed), or standard input for "-".
+
+    A file over the size limit is refused before it is read; standard input is read only up
+    to one byte past the limit.
+    """
     try:
-        raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+        if name == "-":
+            raw = sys.stdin.buffer.read(MAX_DOCUMENT_BYTES + 1)
+            size = len(raw)
+        else:
+            size = Path(name).stat().st_size
+            raw = b"" if size > MAX_DOCUMENT_BYTES else Path(name).read_bytes()
     except OSError as error:
         raise CommandError(
             _("Cannot read %(file)s: %(reason)s") % {"file": name, "reason": error.strerror}
         ) from None
-    if len(raw) > MAX_BYTES:
+    if size > MAX_DOCUMENT_BYTES:
         raise CommandError(
             _("%(file)s is %(size)d bytes; a strategy file may have at most %(max)d.")
-            % {"file": name, "size": len(raw), "max": MAX_BYTES}
+            % {"file": name, "size": size, "max": MAX_DOCUMENT_BYTES}
         )
     try:
         return raw.decode("utf-8-sig")
