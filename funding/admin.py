@@ -71,6 +71,7 @@ from funding.projection import projection_derive
 from funding.realisation import item_realisation
 from funding.resources import AllocationResource, BudgetItemResource, BudgetLineResource
 from funding.services import budget_lines_copy_to_next_year
+from programs.permissions import can_change_register_record
 
 # Amounts and shares are typed as officers write them (1.234,56); see LocalizedDecimalField.
 DECIMALS_AS_TYPED = {models.DecimalField: {"form_class": LocalizedDecimalField}}
@@ -423,8 +424,26 @@ class BudgetItemInline(StrategyInlinePermissions, admin.TabularInline):
     extra = 0
 
 
+class RegisterRecordAdmin(LockedHistoryAdmin):
+    """A shared register record (municipality, association, programme, institution).
+
+    Every role with the view permission reads the list and each record; changing or deleting
+    one — on its page, by a history revert or by the bulk delete, which asks per record —
+    takes ``can_change_register_record`` (programs.permissions).
+    """
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._may(request, obj, "change")
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._may(request, obj, "delete")
+
+    def _may(self, request, obj, action: str) -> bool:
+        return obj is None or can_change_register_record(request.user, obj, action)
+
+
 @admin.register(Municipality)
-class MunicipalityAdmin(admin.ModelAdmin):
+class MunicipalityAdmin(RegisterRecordAdmin):
     list_display = ["name", "slug", "mayor_name", "mayor_title"]
     search_fields = ["name", "short_name", "slug", "mayor_name"]
     prepopulated_fields = {"slug": ["short_name"]}

@@ -12,7 +12,11 @@ Rules of the format (the README shows a full example):
 - ``category`` is the category's Slovenian label ("Stroški zaposlenih");
 - municipalities are listed in the table's column order, associations in the strategy's order;
 - optional keys (items, programmes, in-kind support, institutions, details of municipalities and
-  associations) round-trip: export → import → export gives identical JSON.
+  associations) round-trip: export → import → export gives identical JSON;
+- municipalities, associations, institutions and programmes are the shared register: an
+  existing one is matched by its key and never silently changed by an import
+  (funding.register): an empty value keeps the stored one, a different value refuses the
+  import unless it is allowed to update the register.
 """
 
 import datetime

@@ -151,6 +151,8 @@ class Municipality(models.Model):
             '"16. člena Statuta Občine Komen (Uradni list RS, št. 80/09, 39/14, 39/16)".'
         ),
     )
+    # A shared register record: every strategy's council resolution prints it.
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]

@@ -7,6 +7,9 @@
   coordinator's role and a membership in the strategy's lead municipality.
 - A municipality's own budget items and their allocations are read and changed by those whose
   role allows it and who are members of that municipality (as ``MunicipalityScopedAdmin``).
+- A municipality's register record (name, mayor, address, statute article) is read by every
+  role, and changed only by a superuser or by those with the change permission who are members
+  of that very municipality (``changeable_municipality_records``).
 """
 
 from django.db.models import QuerySet
@@ -67,3 +70,22 @@ def readable_municipalities(user) -> QuerySet[Municipality]:
 def editable_municipalities(user) -> QuerySet[Municipality]:
     """The municipalities whose allocations the user may change."""
     return _member_municipalities(user, "funding.change_allocation")
+
+
+def changeable_municipality_records(user, action: str = "change") -> QuerySet[Municipality]:
+    """The municipalities whose own record the user may change (or, with "delete", delete).
+
+    A superuser may change any. Anyone else needs the model permission and a membership in
+    that very municipality: the record is shared by every strategy the municipality is part
+    of, and its mayor and statute article are printed in each council resolution (SKLEP), so
+    the coordinator of one strategy must not rewrite a partner municipality's record.
+    """
+    if not user.is_active:
+        return Municipality.objects.none()
+    if user.is_superuser:
+        return Municipality.objects.all()
+    return _member_municipalities(user, f"funding.{action}_municipality")
+
+
+def can_change_municipality_record(user, municipality: Municipality, action="change") -> bool:
+    return changeable_municipality_records(user, action).filter(pk=municipality.pk).exists()

@@ -81,9 +81,12 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         **dict.fromkeys(_ADOPTION_MODELS, ("view", "add", "change")),
         **_ACTION_PLAN_EDITING,
     },
-    # Officers edit their own municipality's budget items (scoped in the admin by membership).
+    # Officers edit their own municipality's budget items (scoped in the admin by membership),
+    # and keep their own municipality's record — a new mayor after an election, the statute
+    # article — which only members of that municipality may change (funding.permissions).
     OFFICER: {
         **dict.fromkeys(_STRATEGY_MODELS + _REGISTER_MODELS + _ADOPTION_MODELS, ("view",)),
+        "funding.municipality": ("view", "change"),
         **dict.fromkeys(_MUNICIPAL_MODELS + _REPORT_MODELS, _ALL),
         **_ACTION_PLAN_EDITING,
     },

@@ -26,6 +26,7 @@ from funding.models import (
     StrategyShare,
     decimal_sum,
 )
+from funding.register import RegisterImport
 from programs.models import Association, Institution, Programme
 
 
@@ -57,44 +58,31 @@ def _upsert(model, lookup: dict, values: dict, path: str):
 
 
 @transaction.atomic
-def strategy_import(*, document: StrategyDoc) -> FundingStrategy:
+def strategy_import(
+    *, document: StrategyDoc, update_register: bool = False, user=None, change_reason: str = ""
+) -> FundingStrategy:
     """Create the strategy of a validated document, or replace the one with its slug.
 
-    Municipalities, associations, institutions and programmes are shared between strategies:
-    they are matched by slug (programmes by association and name) and updated with the values
-    the document gives; a programme the document does not mention is kept, because reports may
-    refer to it. The strategy's own key, associations, lines, items and in-kind support are
-    replaced. Everything happens in one transaction: on any error nothing is written. A
-    strategy that is proposed or in force is refused (funding.adoption): it changes only
-    through an amendment.
+    Municipalities, associations, institutions and programmes are the shared register
+    (funding.register): matched by slug (an institution by abbreviation, a programme by
+    association and name); a new one is created; an existing one is never silently changed:
+    values the document leaves empty keep the stored ones, and a value that differs refuses the
+    whole import (RegisterConflict) unless ``update_register`` allows it — and, when ``user``
+    is given, that user may change the record. A programme the document does not mention is
+    kept, because reports may refer to it. The strategy's own key, associations, lines, items
+    and in-kind support are replaced. Everything happens in one transaction: on any error
+    nothing is written. A strategy that is proposed or in force is refused
+    (funding.adoption): it changes only through an amendment. ``user`` and ``change_reason``
+    go into the register records' history.
     """
     existing = FundingStrategy.objects.filter(slug=document.slug).first()
     if existing is not None:
         reason = existing.lock_reason()
         if reason:
             raise ValidationError({"strategy": reason}, code="strategy_locked")
-    institutions = {
-        short: _upsert(Institution, {"short_name": short}, {"name": name}, f"institutions[{i}]")
-        for i, (short, name) in enumerate(document.institutions.items())
-    }
-    municipalities = {
-        entry.slug: _upsert(
-            Municipality,
-            {"slug": entry.slug},
-            {"name": entry.name, "short_name": _short(entry), **entry.fields},
-            f"municipalities[{i}]",
-        )
-        for i, entry in enumerate(document.municipalities)
-    }
-    associations = {
-        entry.slug: _upsert(
-            Association,
-            {"slug": entry.slug},
-            {"name": entry.name, "short_name": _short(entry), **entry.fields},
-            f"associations[{i}]",
-        )
-        for i, entry in enumerate(document.associations)
-    }
+    register, municipalities, associations = _register_of(document)
+    register.refuse_changes(update=update_register, user=user)
+    register.save(validate=_validate, user=user, reason=change_reason)
 
     fields = dict(document.fields)
     lead_slug = fields.pop("lead_municipality", None)
@@ -148,8 +136,6 @@ def strategy_import(*, document: StrategyDoc) -> FundingStrategy:
         )
         for l_index, line_doc in enumerate(entry.lines):
             _write_line(strategy, association, line_doc, f"{path}.lines[{l_index}]")
-        if entry.programmes is not None:
-            _write_programmes(association, entry.programmes, institutions, path)
     for position, entry in enumerate(document.in_kind_support):
         _save(
             InKindSupport(
@@ -176,8 +162,47 @@ def strategy_import(*, document: StrategyDoc) -> FundingStrategy:
     return strategy
 
 
-def _short(entry) -> str:
-    return entry.fields.get("short_name") or entry.name
+def _register_of(document: StrategyDoc) -> tuple[RegisterImport, dict, dict]:
+    """The register records the document names, matched and compared; nothing saved yet."""
+    register = RegisterImport()
+    institutions = {
+        short: register.match(
+            Institution, {"short_name": short}, {"name": name}, f"institutions[{i}]"
+        )
+        for i, (short, name) in enumerate(document.institutions.items())
+    }
+    municipalities = {
+        entry.slug: register.match(
+            Municipality,
+            {"slug": entry.slug},
+            {"name": entry.name, **entry.fields},
+            f"municipalities[{i}]",
+            new_values={"short_name": entry.name},
+        )
+        for i, entry in enumerate(document.municipalities)
+    }
+    associations = {
+        entry.slug: register.match(
+            Association,
+            {"slug": entry.slug},
+            {"name": entry.name, **entry.fields},
+            f"associations[{i}]",
+            new_values={"short_name": entry.name},
+        )
+        for i, entry in enumerate(document.associations)
+    }
+    for a_index, entry in enumerate(document.associations):
+        for position, programme_doc in enumerate(entry.programmes or ()):
+            programme = register.match(
+                Programme,
+                {"association": associations[entry.slug], "name": programme_doc.name},
+                {"position": position, **programme_doc.fields},
+                f"associations[{a_index}].programmes[{position}]",
+            )
+            register.match_funders(
+                programme, [institutions[short] for short in programme_doc.funders]
+            )
+    return register, municipalities, associations
 
 
 def _write_line(strategy, association, line_doc, path: str) -> None:
@@ -203,17 +228,6 @@ def _write_line(strategy, association, line_doc, path: str) -> None:
         budget_item.checked_as_a_set = True
         _save(budget_item, f"{path}.items[{position}]")
     _validate(line, path)
-
-
-def _write_programmes(association, programmes, institutions, path: str) -> None:
-    for position, entry in enumerate(programmes):
-        programme = _upsert(
-            Programme,
-            {"association": association, "name": entry.name},
-            {"position": position, **entry.fields},
-            f"{path}.programmes[{position}]",
-        )
-        programme.other_funders.set([institutions[short] for short in entry.funders])
 
 
 CENT = Decimal("0.01")

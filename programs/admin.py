@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from funding.admin import DECIMALS_AS_TYPED, SpreadsheetAdmin
+from funding.admin import DECIMALS_AS_TYPED, RegisterRecordAdmin, SpreadsheetAdmin
 from funding.admin_scoping import LockedRowsAdmin, ScopedChoicesMixin
 from funding.models import MunicipalBudgetItem, money
 from funding.permissions import member_municipalities
@@ -34,6 +34,8 @@ from programs.models import (
     SubmissionSignatory,
 )
 from programs.permissions import (
+    can_change_register_record,
+    changeable_associations,
     editable_projects,
     editable_reports,
     readable_projects,
@@ -44,6 +46,8 @@ from programs.services import council_submission_create, report_advance
 
 
 class ProgrammeInline(admin.StackedInline):
+    """An association's programmes: changed by those who may change the association."""
+
     model = Programme
     extra = 0
     filter_horizontal = ["other_funders"]
@@ -58,9 +62,21 @@ class ProgrammeInline(admin.StackedInline):
         ("cofunded_by_strategy", "position"),
     ]
 
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and self._may(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._may(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._may(request, obj)
+
+    def _may(self, request, association) -> bool:
+        return association is None or can_change_register_record(request.user, association)
+
 
 @admin.register(Association)
-class AssociationAdmin(admin.ModelAdmin):
+class AssociationAdmin(RegisterRecordAdmin):
     list_display = ["short_name", "name", "legal_status", "address"]
     list_filter = ["legal_status"]
     search_fields = ["name", "short_name", "slug", "registration_number", "tax_number"]
@@ -69,16 +85,22 @@ class AssociationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Programme)
-class ProgrammeAdmin(admin.ModelAdmin):
+class ProgrammeAdmin(RegisterRecordAdmin):
     list_display = ["name", "association", "kind", "start_year", "end_year", "cofunded_by_strategy"]
     list_filter = ["kind", "cofunded_by_strategy", "association"]
     search_fields = ["name", "description", "association__short_name"]
     autocomplete_fields = ["association"]
     filter_horizontal = ["other_funders"]
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # A programme is added to (or moved to) only an association the user may change.
+        if db_field.name == "association":
+            kwargs["queryset"] = changeable_associations(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
 
 @admin.register(Institution)
-class InstitutionAdmin(admin.ModelAdmin):
+class InstitutionAdmin(RegisterRecordAdmin):
     list_display = ["short_name", "name"]
     search_fields = ["short_name", "name"]
 

@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from funding.models import (
     FIRST_YEAR,
@@ -35,6 +36,7 @@ class Institution(models.Model):
 
     short_name = models.CharField(_("abbreviation"), max_length=30, unique=True)
     name = models.CharField(_("name"), max_length=300)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["short_name"]
@@ -85,6 +87,7 @@ class Association(models.Model):
         blank=True,
         help_text=_("The association's presentation in a strategy's annex (section C.2)."),
     )
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["short_name"]
@@ -140,6 +143,8 @@ class Programme(models.Model):
         help_text=_("The municipalities co-fund this programme under the strategy."),
     )
     position = models.PositiveSmallIntegerField(_("order"), default=0)
+    # The funders (a many-to-many field) are not part of the history.
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["association", "position", "id"]

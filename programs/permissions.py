@@ -10,11 +10,16 @@
   published: a published report is what councils read, so it no longer changes.
 - A project shown by reports (listed, or measured by their indicators) is read with any of
   them and changed only by those who may edit every one of them.
+
+Register records shared by strategies and reports are read by every role; who may change them
+is decided by ``can_change_register_record`` (and the querysets it is built from).
 """
 
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 
-from programs.models import AnnualReport, Project
+from funding.models import Municipality
+from funding.permissions import can_change_municipality_record
+from programs.models import AnnualReport, Association, Institution, Programme, Project
 
 
 def _members_reports(user) -> QuerySet[AnnualReport]:
@@ -83,3 +88,67 @@ def editable_projects(user) -> QuerySet[Project]:
     others = AnnualReport.objects.exclude(pk__in=editable_reports(user).values("pk"))
     shown_elsewhere = Project.objects.filter(_shown_by_reports(others))
     return readable_projects(user).exclude(pk__in=shown_elsewhere.values("pk"))
+
+
+def changeable_associations(user, action: str = "change") -> QuerySet[Association]:
+    """The associations whose record the user may change (or, with "delete", delete).
+
+    A superuser may change any. Anyone else needs the model permission and a membership in
+    the lead municipality of a strategy the association is part of: the coordinators who
+    present the association in that strategy's annex. An association in no strategy (known
+    only from reports) is changed by a superuser.
+    """
+    if not user.is_active:
+        return Association.objects.none()
+    if user.is_superuser:
+        return Association.objects.all()
+    if not user.has_perm(f"programs.{action}_association"):
+        return Association.objects.none()
+    return _of_coordinated_strategies(user)
+
+
+def changeable_programmes(user, action: str = "change") -> QuerySet[Programme]:
+    """The programmes the user may change: those of associations as ``changeable_associations``
+    decides, with the programme permission."""
+    if not user.is_active:
+        return Programme.objects.none()
+    if user.is_superuser:
+        return Programme.objects.all()
+    if not user.has_perm(f"programs.{action}_programme"):
+        return Programme.objects.none()
+    return Programme.objects.filter(association__in=_of_coordinated_strategies(user))
+
+
+def changeable_institutions(user, action: str = "change") -> QuerySet[Institution]:
+    """The institutions (ministries, funds, public bodies) whose record the user may change.
+
+    Institutions belong to no municipality: a superuser or anyone with the model permission
+    (the coordinators) keeps them.
+    """
+    if not user.is_active:
+        return Institution.objects.none()
+    if user.is_superuser or user.has_perm(f"programs.{action}_institution"):
+        return Institution.objects.all()
+    return Institution.objects.none()
+
+
+def _of_coordinated_strategies(user) -> QuerySet[Association]:
+    return Association.objects.filter(
+        pk__in=Association.objects.filter(
+            strategies__lead_municipality__memberships__user=user
+        ).values("pk")
+    )
+
+
+def can_change_register_record(user, record: Model, action: str = "change") -> bool:
+    """Whether the user may change (or, with "delete", delete) a shared register record:
+    a municipality, an association, a programme or an institution. Every path that changes
+    one asks this: the admin pages and their bulk actions, history reverts, strategy imports."""
+    if isinstance(record, Municipality):
+        return can_change_municipality_record(user, record, action)
+    changeable = {
+        Association: changeable_associations,
+        Programme: changeable_programmes,
+        Institution: changeable_institutions,
+    }[type(record)]
+    return changeable(user, action).filter(pk=record.pk).exists()

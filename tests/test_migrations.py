@@ -206,6 +206,10 @@ def test_previous_release_data_survives_a_backup_and_the_upgrade(executor, tmp_p
     assert not StrategyRevision.objects.exists()
     assert Municipality.objects.get(slug="sezana").statute_basis == ""
     assert Association.objects.get().presentation == ""
+    # Register records existing before their history get a first entry to compare and revert to.
+    started = Municipality.objects.get(slug="komen").history.get()
+    assert (started.history_type, started.short_name) == ("+", "Komen")
+    assert Association.objects.get().history.get().short_name == "PO MOČ"
     assert Reallocation.objects.get().purpose == "Preventivni projekti"
     report = AnnualReport.objects.get()
     assert [i.achieved for i in report.indicators.all()] == [Decimal("62.00")]

@@ -77,7 +77,10 @@ class Command(BaseCommand):
         with transaction.atomic():
             document = parse_strategy_document(DEMO_FILE.read_text(encoding="utf-8"))
             _forget_adoption(document.slug)
-            strategy = strategy_import(document=document)
+            # The demo reset restores the demo's register records too, whatever was changed.
+            strategy = strategy_import(
+                document=document, update_register=True, change_reason="load_demo"
+            )
             if not options["base_year_only"]:
                 projection_derive(strategy=strategy)
             budget_items_load(document=json.loads(VELENJE_FILE.read_text(encoding="utf-8")))
