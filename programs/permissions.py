@@ -14,7 +14,7 @@
 
 from django.db.models import Q, QuerySet
 
-from programs.models import AnnualReport, Project
+from programs.models import AnnualReport, CouncilSubmission, Project
 
 
 def _members_reports(user) -> QuerySet[AnnualReport]:
@@ -23,14 +23,17 @@ def _members_reports(user) -> QuerySet[AnnualReport]:
     )
 
 
+def reads_reports(user) -> bool:
+    """Whether the user's role reads annual reports at all, whichever they are."""
+    return user.is_active and (user.is_superuser or user.has_perm("programs.view_annualreport"))
+
+
 def readable_reports(user) -> QuerySet[AnnualReport]:
     """The reports the user may read."""
-    if not user.is_active:
+    if not reads_reports(user):
         return AnnualReport.objects.none()
     if user.is_superuser:
         return AnnualReport.objects.all()
-    if not user.has_perm("programs.view_annualreport"):
-        return AnnualReport.objects.none()
     reports = _members_reports(user)
     if user.has_perm("programs.change_annualreport"):
         return reports
@@ -48,6 +51,14 @@ def editable_reports(user) -> QuerySet[AnnualReport]:
     else:
         return AnnualReport.objects.none()
     return reports.exclude(status=AnnualReport.Status.PUBLISHED)
+
+
+def readable_submissions(user) -> QuerySet[CouncilSubmission]:
+    """The council submissions the user may read: of a readable report, to one's own council."""
+    submissions = CouncilSubmission.objects.filter(report__in=readable_reports(user))
+    if user.is_superuser:
+        return submissions
+    return submissions.filter(municipality__memberships__user=user).distinct()
 
 
 def can_read_report(user, report: AnnualReport) -> bool:
