@@ -14,6 +14,7 @@
 
 from django.db.models import Q, QuerySet
 
+from funding.permissions import member_municipalities
 from programs.models import AnnualReport, CouncilSubmission, Project
 
 
@@ -55,10 +56,9 @@ def editable_reports(user) -> QuerySet[AnnualReport]:
 
 def readable_submissions(user) -> QuerySet[CouncilSubmission]:
     """The council submissions the user may read: of a readable report, to one's own council."""
-    submissions = CouncilSubmission.objects.filter(report__in=readable_reports(user))
-    if user.is_superuser:
-        return submissions
-    return submissions.filter(municipality__memberships__user=user).distinct()
+    return CouncilSubmission.objects.filter(
+        report__in=readable_reports(user), municipality__in=member_municipalities(user)
+    )
 
 
 def can_read_report(user, report: AnnualReport) -> bool:
