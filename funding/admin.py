@@ -5,7 +5,7 @@ import os
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import models, router, transaction
 from django.db.models import OuterRef, Subquery
 from django.forms.models import BaseInlineFormSet
@@ -201,8 +201,12 @@ class StrategyScopedAdmin(ScopedChoicesMixin, admin.ModelAdmin):
         lookup = f"{self.strategy_field}__in" if self.strategy_field else "pk__in"
         return queryset.filter(**{lookup: strategies})
 
-    def _strategy_of(self, obj):
-        return follow(obj, self.strategy_field)
+    def _strategy_of(self, obj) -> FundingStrategy | None:
+        """The object's strategy; None when it is gone (a deleted row's history)."""
+        try:
+            return follow(obj, self.strategy_field)
+        except ObjectDoesNotExist:
+            return None
 
     def get_queryset(self, request):
         return self._scope(super().get_queryset(request), readable_strategies(request.user))
@@ -214,7 +218,11 @@ class StrategyScopedAdmin(ScopedChoicesMixin, admin.ModelAdmin):
         allowed = super().has_view_permission(request, obj)
         if not allowed or obj is None:
             return allowed
-        return readable_strategies(request.user).filter(pk=self._strategy_of(obj).pk).exists()
+        strategy = self._strategy_of(obj)
+        return (
+            strategy is not None
+            and readable_strategies(request.user).filter(pk=strategy.pk).exists()
+        )
 
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and self._may_edit(request, obj)
@@ -227,7 +235,7 @@ class StrategyScopedAdmin(ScopedChoicesMixin, admin.ModelAdmin):
             return True
         strategy = self._strategy_of(obj)
         # A proposed or adopted strategy shows read-only: it changes through an amendment.
-        if strategy.lock_reason(year=_year_of(obj)):
+        if strategy is None or strategy.lock_reason(year=_year_of(obj)):
             return False
         return editable_strategies(request.user).filter(pk=strategy.pk).exists()
 
@@ -291,18 +299,22 @@ class SetMemberAdmin(admin.ModelAdmin):
 
 
 class LockedHistoryAdmin(SimpleHistoryAdmin):
-    """simple-history's admin, with reverting limited to those who may change the object.
+    """simple-history's admin: history read as the object is, reverting as it is changed.
 
     django-simple-history 3.13's history form saves a POST after checking only that the user
-    may *view* the history, so a read-only clerk could revert a budget line.
+    may *view* the history, so a read-only clerk could revert a budget line. Its history pages
+    also answered 403 for a record the user may not read but 404 for one that does not exist,
+    telling outsiders which ids exist; and for a deleted record they asked the permission
+    check about a strategy deleted with it (a 500). Here a record the user may not read — its
+    strategy deleted or never the user's — is not found, exactly as a missing one.
     """
 
     def history_view(self, request, object_id, extra_context=None):
-        self._ids_or_404(object_id)
+        self._readable_or_404(request, object_id)
         return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
-        self._ids_or_404(object_id, version_id)
+        self._readable_or_404(request, object_id, version_id)
         if request.method == "POST":
             current = self.get_object(request, object_id)
             if current is None or not self.has_change_permission(request, current):
@@ -312,17 +324,31 @@ class LockedHistoryAdmin(SimpleHistoryAdmin):
         with transaction.atomic(using=router.db_for_write(self.model)):
             return super().history_form_view(request, object_id, version_id, extra_context)
 
-    def _ids_or_404(self, object_id: str, version_id: str | None = None) -> None:
-        """Refuse ids that cannot be a record's: simple-history queries them as typed (a 500)."""
+    def _readable_or_404(self, request, object_id: str, version_id: str | None = None) -> None:
+        """Refuse a record the user may not read with the 404 of one that does not exist."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied  # the role reads no such records: says nothing of this one
+        not_found = Http404(
+            _("There is no record “%(id)s” in the history.")
+            % {"id": unquote(version_id or object_id)[:60]}
+        )
         try:
-            self.model._meta.pk.to_python(unquote(object_id))
+            pk = self.model._meta.pk.to_python(unquote(object_id))
+            records = self.model.history.filter(**{self.model._meta.pk.attname: pk})
             if version_id is not None:
-                self.model.history.model._meta.pk.to_python(version_id)
-        except ValidationError:
-            raise Http404(
-                _("There is no record “%(id)s” in the history.")
-                % {"id": unquote(version_id or object_id)[:60]}
-            ) from None
+                version = self.model.history.model._meta.pk.to_python(version_id)
+                records = records.filter(history_id=version)
+            # simple-history queries ids as typed: one beyond the column is a database error.
+            record = records.order_by("-history_date", "-history_id").first()
+        except (ValidationError, OverflowError):
+            raise not_found from None
+        if record is None:
+            raise not_found
+        if self.get_queryset(request).filter(pk=pk).exists():
+            return
+        # Deleted, or not the user's: readable only through a strategy the user reads.
+        if not self.has_view_permission(request, record.instance):
+            raise not_found
 
 
 class SpreadsheetAdmin(ImportExportMixin):

@@ -22,7 +22,8 @@ Rules:
 - Text cells are stored as plain text. A leading apostrophe before = + - @ is dropped, because
   it is the escape the export puts there against formula injection; export → import round-trips.
 - The importing user must be allowed to edit every strategy the file touches
-  (``funding.permissions.editable_strategies``); a system import may edit any strategy.
+  (``funding.permissions.editable_strategies``); a system import may edit any strategy. A
+  strategy the user may not even read is refused in the words of one that does not exist.
 - Item files give all items of each budget line they mention: those items replace the line's
   items (matched by position description, so an unchanged file changes nothing), and they must
   add up to the line's amount.
@@ -41,6 +42,7 @@ Allocations (money of a municipality's budget item given to a recipient, planned
   an allocation stays a deliberate act in the admin.
 - The importing user must be a member of the row's municipality with the right to change
   allocations (``funding.permissions.editable_municipalities``); a system import may write any.
+  A municipality whose allocations the user may not read is refused as one that does not exist.
 - Where the item's adopted amount is known, its realised allocations (the file's rows together
   with the allocations the file leaves alone) must not exceed the money available, adopted
   amount plus reallocations in minus out: the rule of ``Allocation.clean``.
@@ -95,7 +97,12 @@ from funding.models import (
     decimal_sum,
     money,
 )
-from funding.permissions import editable_municipalities, editable_strategies
+from funding.permissions import (
+    editable_municipalities,
+    editable_strategies,
+    readable_municipalities,
+    readable_strategies,
+)
 from programs.models import Association
 
 # 14 digits with 2 decimals, as the database stores amounts.
@@ -550,12 +557,15 @@ class _Lookups:
         self.strategies = {s.slug: s for s in FundingStrategy.objects.filter(slug__in=slugs)}
         ids = [s.pk for s in self.strategies.values()]
         if as_system:
-            self.editable = set(ids)
+            self.editable = self.readable = set(ids)
         elif user is None:
             raise ValueError("An import needs the importing user, or as_system=True.")
         else:
             self.editable = set(
                 editable_strategies(user).filter(pk__in=ids).values_list("pk", flat=True)
+            )
+            self.readable = set(
+                readable_strategies(user).filter(pk__in=ids).values_list("pk", flat=True)
             )
         self.members: dict[int, dict[str, Any]] = {pk: {} for pk in ids}
         self.lock_reasons: dict[tuple[int, int], str | None] = {}
@@ -643,10 +653,17 @@ def _read_strategy(cell: Cell, row: RowPlan, lookups: _Lookups) -> FundingStrate
         row.fail("strategy", _empty(cell))
         return None
     strategy = lookups.strategies.get(cell_text(cell).casefold())
-    if strategy is None:
+    # One the user may not read is refused as one that does not exist: the file must not
+    # tell which strategies exist.
+    if strategy is None or strategy.pk not in lookups.readable:
         row.fail(
             "strategy",
-            cell.error(_("Line %(line)d, column “%(column)s”: there is no strategy “%(value)s”.")),
+            cell.error(
+                _(
+                    "Line %(line)d, column “%(column)s”: there is no strategy “%(value)s” "
+                    "that you may edit."
+                )
+            ),
         )
         return None
     if strategy.pk not in lookups.editable:
@@ -967,11 +984,12 @@ class _AllocationLookups:
     def __init__(self, cells: list[_Cells], *, user, as_system: bool):
         municipalities = list(Municipality.objects.all())
         if as_system:
-            self.editable = {m.pk for m in municipalities}
+            self.editable = self.readable = {m.pk for m in municipalities}
         elif user is None:
             raise ValueError("An import needs the importing user, or as_system=True.")
         else:
             self.editable = set(editable_municipalities(user).values_list("pk", flat=True))
+            self.readable = set(readable_municipalities(user).values_list("pk", flat=True))
         self.municipalities: dict[str, Municipality | None] = {}
         for municipality in municipalities:
             self.municipalities[normalize_name(municipality.slug)] = municipality
@@ -1110,17 +1128,19 @@ def _read_municipality(cell: Cell, row: RowPlan, lookups: _AllocationLookups):
         return None
     key = _municipality_key(cell)
     municipality = lookups.municipalities.get(key)
-    if municipality is None:
-        if key in lookups.municipalities:
-            message = _(
-                "Line %(line)d, column “%(column)s”: several municipalities are called "
-                "“%(value)s”; give the slug."
-            )
-        else:
-            message = _(
-                "Line %(line)d, column “%(column)s”: there is no municipality “%(value)s”; "
-                "give its slug or short name."
-            )
+    if municipality is None and key in lookups.municipalities:
+        message = _(
+            "Line %(line)d, column “%(column)s”: several municipalities are called "
+            "“%(value)s”; give the slug."
+        )
+        row.fail("municipality", cell.error(message))
+        return None
+    # One whose allocations the user may not read is refused as one that does not exist.
+    if municipality is None or municipality.pk not in lookups.readable:
+        message = _(
+            "Line %(line)d, column “%(column)s”: there is no municipality “%(value)s” whose "
+            "allocations you may change; give its slug or short name."
+        )
         row.fail("municipality", cell.error(message))
         return None
     if municipality.pk not in lookups.editable:

@@ -17,14 +17,17 @@ from django.db.models import QuerySet
 from funding.models import FundingStrategy, Municipality
 
 
+def reads_strategies(user) -> bool:
+    """Whether the user's role reads strategies at all, whichever they are."""
+    return user.is_active and (user.is_superuser or user.has_perm("funding.view_fundingstrategy"))
+
+
 def readable_strategies(user) -> QuerySet[FundingStrategy]:
     """The strategies whose data and documents the user may read."""
-    if not user.is_active:
+    if not reads_strategies(user):
         return FundingStrategy.objects.none()
     if user.is_superuser:
         return FundingStrategy.objects.all()
-    if not user.has_perm("funding.view_fundingstrategy"):
-        return FundingStrategy.objects.none()
     return FundingStrategy.objects.filter(shares__municipality__memberships__user=user).distinct()
 
 

@@ -40,6 +40,7 @@ from programs.permissions import (
     editable_reports,
     readable_projects,
     readable_reports,
+    readable_submissions,
 )
 from programs.resources import ActivityResource
 from programs.services import council_submission_create, report_advance
@@ -401,14 +402,7 @@ class CouncilSubmissionAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     inlines = [SubmissionSignatoryInline]
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .filter(
-                report__in=readable_reports(request.user),
-                municipality__in=member_municipalities(request.user),
-            )
-        )
+        return super().get_queryset(request) & readable_submissions(request.user)
 
     def _owned(self, request, obj) -> bool:
         return obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()

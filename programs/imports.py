@@ -17,7 +17,8 @@ Rules:
 - Half-years must be well formed, lie in the plan's period and appear once; every activity has
   exactly one lead; institutions must be in the register (matched by short name), and one
   institution is named once per activity. Unknown values are refused, quoting them.
-- Importing takes the rights to add and change activities; a system import may write anything.
+- Importing takes the rights to add and change activities and to read the plans; a system
+  import may write anything.
 """
 
 import re
@@ -70,8 +71,9 @@ class _ActivityLookups:
         if not as_system:
             if user is None:
                 raise ValueError("An import needs the importing user, or as_system=True.")
-            if not (
-                user.has_perm("programs.add_activity") and user.has_perm("programs.change_activity")
+            # Reading the plans too: the rows' refusals would otherwise tell which plans exist.
+            if not user.has_perms(
+                ["programs.add_activity", "programs.change_activity", "programs.view_actionplan"]
             ):
                 raise ImportFileError([_("You may not import activities of action plans.")])
         self.plans: dict[str, ActionPlan] = {}

@@ -18,8 +18,15 @@ is decided by ``can_change_register_record`` (and the querysets it is built from
 from django.db.models import Model, Q, QuerySet
 
 from funding.models import Municipality
-from funding.permissions import can_change_municipality_record
-from programs.models import AnnualReport, Association, Institution, Programme, Project
+from funding.permissions import can_change_municipality_record, member_municipalities
+from programs.models import (
+    AnnualReport,
+    Association,
+    CouncilSubmission,
+    Institution,
+    Programme,
+    Project,
+)
 
 
 def _members_reports(user) -> QuerySet[AnnualReport]:
@@ -28,14 +35,17 @@ def _members_reports(user) -> QuerySet[AnnualReport]:
     )
 
 
+def reads_reports(user) -> bool:
+    """Whether the user's role reads annual reports at all, whichever they are."""
+    return user.is_active and (user.is_superuser or user.has_perm("programs.view_annualreport"))
+
+
 def readable_reports(user) -> QuerySet[AnnualReport]:
     """The reports the user may read."""
-    if not user.is_active:
+    if not reads_reports(user):
         return AnnualReport.objects.none()
     if user.is_superuser:
         return AnnualReport.objects.all()
-    if not user.has_perm("programs.view_annualreport"):
-        return AnnualReport.objects.none()
     reports = _members_reports(user)
     if user.has_perm("programs.change_annualreport"):
         return reports
@@ -53,6 +63,13 @@ def editable_reports(user) -> QuerySet[AnnualReport]:
     else:
         return AnnualReport.objects.none()
     return reports.exclude(status=AnnualReport.Status.PUBLISHED)
+
+
+def readable_submissions(user) -> QuerySet[CouncilSubmission]:
+    """The council submissions the user may read: of a readable report, to one's own council."""
+    return CouncilSubmission.objects.filter(
+        report__in=readable_reports(user), municipality__in=member_municipalities(user)
+    )
 
 
 def can_read_report(user, report: AnnualReport) -> bool:

@@ -1,58 +1,75 @@
 """Who may read a strategy's, a report's, a submission's or an action plan's documents.
 
-Every view asks here.
+Every view asks here. A role that reads no such documents is refused (403) whatever the
+address names. A document the user's role reads but this user may not — another
+municipality's strategy, a draft report for a council member — is not found (404), with the
+page of one that does not exist: the answer must not tell outsiders which ids and slugs exist.
 """
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from funding.models import FundingStrategy
-from funding.permissions import can_read_strategy
+from funding.models import FundingStrategy, StrategyRevision
+from funding.permissions import readable_strategies, reads_strategies
 from programs.models import ActionPlan, AnnualReport, CouncilSubmission
-from programs.permissions import can_read_report
+from programs.permissions import readable_reports, readable_submissions, reads_reports
 
 
 def strategy_for_reader(user, slug: str) -> FundingStrategy:
-    """The strategy if the user may read its documents; 404 if unknown, 403 if not allowed.
+    """The strategy if the user may read its documents.
 
     The rule is ``funding.permissions``'s: the joint table is part of every participating
     council's documents, so each participant sees all of it.
     """
-    strategy = FundingStrategy.objects.filter(slug=slug).first()
-    if strategy is None:
-        raise Http404(_("There is no strategy “%(slug)s”.") % {"slug": slug})
-    if not can_read_strategy(user, strategy):
+    if not reads_strategies(user):
         raise PermissionDenied
+    strategy = readable_strategies(user).filter(slug=slug).first()
+    if strategy is None:
+        raise Http404(_("There is no strategy “%(slug)s”.") % {"slug": slug[:80]})
     return strategy
 
 
+def revision_for_reader(user, pk: int) -> StrategyRevision:
+    """A revision of a strategy the user may read."""
+    if not reads_strategies(user):
+        raise PermissionDenied
+    revision = (
+        StrategyRevision.objects.select_related("strategy")
+        .filter(pk=pk, strategy__in=readable_strategies(user))
+        .first()
+    )
+    if revision is None:
+        raise Http404(_("There is no such revision of a strategy."))
+    return revision
+
+
 def report_for_reader(user, pk: int) -> AnnualReport:
-    """The annual report if the user may read it; 404 if unknown, 403 if not allowed.
+    """The annual report if the user may read it.
 
     Drafts and submitted reports are readable only by the roles that write reports
     (``programs.permissions``).
     """
-    report = AnnualReport.objects.select_related("association", "programme").filter(pk=pk).first()
+    if not reads_reports(user):
+        raise PermissionDenied
+    report = readable_reports(user).select_related("association", "programme").filter(pk=pk).first()
     if report is None:
         raise Http404(_("There is no annual report number %(number)s.") % {"number": pk})
-    if not can_read_report(user, report):
-        raise PermissionDenied
     return report
 
 
 def submission_for_reader(user, pk: int) -> CouncilSubmission:
     """A council submission: its report readable, and the council one of the user's."""
+    if not reads_reports(user):
+        raise PermissionDenied
     submission = (
-        CouncilSubmission.objects.select_related("report__association", "municipality")
+        readable_submissions(user)
+        .select_related("report__association", "municipality")
         .filter(pk=pk)
         .first()
     )
     if submission is None:
         raise Http404(_("There is no council submission number %(number)s.") % {"number": pk})
-    member = user.is_superuser or submission.municipality.memberships.filter(user=user).exists()
-    if not (member and can_read_report(user, submission.report)):
-        raise PermissionDenied
     return submission
 
 
@@ -66,10 +83,10 @@ def can_read_action_plans(user) -> bool:
 
 
 def action_plan_for_reader(user, slug: str) -> ActionPlan:
-    """The action plan if the user's role may read plans; 404 if unknown, 403 if not allowed."""
+    """The action plan if the user's role may read plans."""
+    if not can_read_action_plans(user):
+        raise PermissionDenied
     plan = ActionPlan.objects.filter(slug=slug).first()
     if plan is None:
         raise Http404(_("There is no action plan “%(slug)s”.") % {"slug": slug[:80]})
-    if not can_read_action_plans(user):
-        raise PermissionDenied
     return plan

@@ -10,13 +10,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from funding.adoption import revision_annex_pdf, sha256
-from funding.models import StrategyRevision
 from funding.permissions import readable_strategies
 from programs.models import ActionPlan
 from reports.access import (
     action_plan_for_reader,
     can_read_action_plans,
     report_for_reader,
+    revision_for_reader,
     strategy_for_reader,
     submission_for_reader,
 )
@@ -225,12 +225,8 @@ def strategy_changes_page(request, slug: str):
 @explains_incomplete_key
 def revision_annex_file(request, pk: int):
     """A revision's annex: the adopted file, or the draft rendered now."""
-    revision = StrategyRevision.objects.select_related("strategy").filter(pk=pk).first()
-    if revision is None:
-        raise Http404(_("There is no such revision of a strategy."))
-    if revision.is_frozen:
-        strategy_for_reader(request.user, revision.strategy.slug)
-    else:
+    revision = revision_for_reader(request.user, pk)
+    if not revision.is_frozen:
         _strategy_to_split(request, revision.strategy.slug)
     # An adopted revision's annex is the file stored on adoption, byte for byte.
     content = bytes(revision.annex_pdf) if revision.is_frozen else revision_annex_pdf(revision)

@@ -24,15 +24,17 @@ import io
 import time
 from dataclasses import dataclass
 from itertools import product
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pytest
 from axes.models import AccessFailureLog
 from django.contrib import admin
+from django.contrib.admin.utils import get_fields_from_path
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
-from django.test import Client
+from django.db import models
+from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from import_export.admin import ImportExportMixin
 from simple_history.admin import SimpleHistoryAdmin
@@ -357,4 +359,135 @@ def test_every_url_answers_every_role_without_a_server_error(full_demo, pdf_cach
         f"× {len(ROLES) + 1} roles in {time.monotonic() - started:.1f} s; "
         f"WeasyPrint rendered {len(pdf_cache)} distinct PDFs"
     )
+    assert not failures, "\n".join(failures)
+
+
+# --- Bad parameters: every list's filters and lookups, every export, every add form ------------
+
+HUGE_NUMBER = "99999999999999999999"
+# Fields whose form values are not free text: "abc" is no value of theirs.
+TYPED_FIELDS = (models.IntegerField, models.DecimalField, models.DateField, models.BooleanField)
+
+
+def bad_values(field) -> list[tuple[str, str]]:
+    """(lookup suffix, value) pairs that no value of the field's type can satisfy."""
+    if field.many_to_many:
+        return [("", "abc"), ("__in", "1,abc")]
+    if field.is_relation:
+        return [("", "abc"), ("__exact", HUGE_NUMBER), ("__in", "1,abc")]
+    if isinstance(field, models.DateField):  # and DateTimeField
+        return [
+            ("__year", "0"),
+            ("__year", "99999"),
+            ("__year__gt", "99999"),
+            ("__month", "13"),
+            ("", "abc"),
+            ("__gte", "0000-01-01"),
+        ]
+    if isinstance(field, models.DecimalField):
+        return [("", "abc"), ("__lt", "1e999999"), ("__in", "1,NaN")]
+    if isinstance(field, models.IntegerField):  # and the automatic keys
+        return [("", "abc"), ("__gt", HUGE_NUMBER), ("__in", "1,abc")]
+    if isinstance(field, models.BooleanField):
+        return [("", "abc")]
+    if isinstance(field, (models.CharField, models.TextField)):
+        return [("__regex", "("), ("__iregex", "[")]
+    return []
+
+
+def list_filter_parameters(model, model_admin) -> list[tuple[str, str]]:
+    """Each list filter's own parameters, with values of the wrong type."""
+    pairs = []
+    for list_filter in model_admin.list_filter:
+        path = list_filter[0] if isinstance(list_filter, (tuple, list)) else list_filter
+        if not isinstance(path, str):
+            pairs.append((list_filter.parameter_name, GARBAGE))  # a SimpleListFilter
+            continue
+        field = get_fields_from_path(model, path)[-1]
+        if field.is_relation:
+            target = field.related_model._meta.pk.name
+            pairs += [(f"{path}__{target}__exact", "abc"), (f"{path}__{target}__exact", HUGE_PK)]
+        else:
+            pairs += [(f"{path}{suffix}", value) for suffix, value in bad_values(field)]
+    return pairs
+
+
+def field_parameters(model) -> list[tuple[str, str]]:
+    """Every field's lookups with values of the wrong type, as anyone may type them."""
+    fields = [f for f in model._meta.get_fields() if f.concrete or f.many_to_many]
+    return [
+        (f"{field.name}{suffix}", value)
+        for field in fields
+        if not (field.many_to_many and field.auto_created)
+        for suffix, value in bad_values(field)
+    ]
+
+
+def bad_initial_values(model) -> dict[str, str]:
+    """A wrong-typed initial value for each editable field an add form could prefill."""
+    values = {}
+    for field in model._meta.get_fields():
+        if not (field.concrete or field.many_to_many) or field.auto_created:
+            continue
+        if not getattr(field, "editable", False):
+            continue
+        if field.many_to_many:
+            values[field.name] = "1,abc"
+        elif field.is_relation or isinstance(field, TYPED_FIELDS):
+            values[field.name] = "abc"
+    return values
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in response.wsgi_request._messages]
+
+
+def test_every_list_export_and_add_form_refuses_bad_parameters_in_words(full_demo):
+    """A bad filter sends back to the list's ``?e=1`` naming it; a bad initial value is left out.
+
+    The parameters come from each registered admin's ``list_filter`` and its model's fields and
+    their lookups: text for numbers, keys and dates, numbers beyond any column, years 0 and
+    99999, month 13, broken regular expressions.
+    """
+    user = get_user_model().objects.get(username="admin")
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    request = RequestFactory().get("/")
+    request.user = user
+    failures, walked = [], 0
+    for model, model_admin in admin.site._registry.items():
+        info = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        changelist = reverse(f"{info}_changelist")
+        pages = [changelist]
+        if isinstance(model_admin, ImportExportMixin):
+            pages.append(reverse(f"{info}_export"))
+        pairs = list_filter_parameters(model, model_admin) + field_parameters(model)
+        custom = {key for key, value in pairs if value == GARBAGE}
+        for page, (key, value) in product(pages, pairs):
+            url = f"{page}?{urlencode({key: value})}"
+            response = client.get(url)
+            walked += 1
+            said = messages_of(response)
+            if key in custom:
+                if response.status_code >= 500:
+                    failures.append(f"GET {url} → {response.status_code}")
+            elif (
+                response.status_code != 302
+                or response["Location"] != f"{changelist}?e=1"
+                or not any(f"„{key}“" in message for message in said)
+            ):
+                failures.append(
+                    f"GET {url} → {response.status_code} {response.get('Location', '')} {said}"
+                )
+        if model_admin.has_add_permission(request):
+            initial = bad_initial_values(model)
+            url = f"{reverse(f'{info}_add')}?{urlencode(initial)}"
+            response = client.get(url)
+            walked += 1
+            said = " ".join(messages_of(response))
+            left_out = [name for name in initial if f"„{name}“" not in said]
+            if response.status_code != 200 or left_out:
+                failures.append(f"GET {url} → {response.status_code}, kept {left_out}")
+    print(f"\nwalked {walked} bad parameters of {len(admin.site._registry)} admins")
+    assert walked > 500
     assert not failures, "\n".join(failures)

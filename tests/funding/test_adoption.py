@@ -276,7 +276,8 @@ def test_the_coordinator_records_an_adoption_in_the_admin_and_bad_dates_are_name
         ("uradnik.komen", 200),
         ("svetnik.sezana", 200),
         ("referent.sezana", 200),
-        ("uradnik.velenje", 403),
+        # Another municipality's officer: not found, as a strategy that does not exist.
+        ("uradnik.velenje", 404),
         ("zunanji", 403),
     ],
 )

@@ -164,17 +164,17 @@ BAD_FILES = {
     "unknown_municipality.csv": (
         [],
         [
-            "Line 2, column “občina”: there is no municipality “ljubljana”; give its slug or "
-            "short name."
+            "Line 2, column “občina”: there is no municipality “ljubljana” whose allocations "
+            "you may change; give its slug or short name."
         ],
     ),
     "other_municipality.csv": (
         ["--user", "uradnik.sezana"],
         [
-            "Line 2, column “občina”: you may not change the allocations of the municipality "
-            "“komen”.",
-            "Line 3, column “občina”: you may not change the allocations of the municipality "
-            "“Velenje”.",
+            "Line 2, column “občina”: there is no municipality “komen” whose allocations you "
+            "may change; give its slug or short name.",
+            "Line 3, column “občina”: there is no municipality “Velenje” whose allocations you "
+            "may change; give its slug or short name.",
             "(2 problems)",
         ],
     ),
@@ -323,7 +323,8 @@ def test_an_officer_of_sezana_cannot_import_into_velenje(velenje_officer, tmp_pa
     )
     before = allocations()
     assert (
-        "Line 2, column “občina”: you may not change the allocations of the municipality “velenje”."
+        "Line 2, column “občina”: there is no municipality “velenje” whose allocations you may "
+        "change; give its slug or short name."
     ) in refused(path, "--user", "uradnik.sezana")
     assert allocations() == before
 

@@ -122,7 +122,7 @@ BAD_FILES = {
     ),
     "unknown_strategy.csv": (
         [],
-        ["Line 2, column “strategija”: there is no strategy “ni-je-2025”."],
+        ["Line 2, column “strategija”: there is no strategy “ni-je-2025” that you may edit."],
     ),
     "year_outside_period.csv": (
         [],
@@ -145,7 +145,7 @@ BAD_FILES = {
     "windows_1250.csv": ([], ["The file windows_1250.csv is not UTF-8 text (byte"]),
     "not_editable_strategy.csv": (
         ["--user", "koordinator"],
-        ["Line 2, column “strategija”: you may not edit the strategy “obala-2025-2029”."],
+        ["Line 2, column “strategija”: there is no strategy “obala-2025-2029” that you may edit."],
     ),
     "extra_cells.csv": ([], ["Line 3 has 7 cells, but the header names only 6."]),
     "line_with_items_new_amount.csv": (

@@ -152,7 +152,8 @@ def test_a_member_of_a_municipality_outside_the_strategy_is_refused(demo, person
         )
     )
     client.force_login(officer)
-    assert client.get(PAGE).status_code == 403
+    # Not found, as a strategy that does not exist: outsiders learn nothing of its slug.
+    assert client.get(PAGE).status_code == 404
 
 
 @pytest.mark.parametrize(

@@ -281,8 +281,8 @@ def test_a_member_of_a_municipality_outside_the_strategy_is_refused(projected, p
         )
     )
     client.force_login(officer)
-    assert client.get(PAGE).status_code == 403
-    assert client.get(file_url("pdf")).status_code == 403
+    assert client.get(PAGE).status_code == 404
+    assert client.get(file_url("pdf")).status_code == 404
     index = client.get(reverse("reports:index")).content.decode()
     assert PAGE not in index
 
