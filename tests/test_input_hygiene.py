@@ -287,3 +287,47 @@ def test_a_half_year_in_other_digits_is_not_a_half_year(demo):
 def test_a_report_url_with_foreign_digits_is_not_found(coordinator, year):
     response = coordinator.get(f"/reports/strategies/kras-2025-2029/{year}/cost-sharing/")
     assert response.status_code == 404
+
+
+# --- Bidi control characters ------------------------------------------------------------
+
+
+def shows_no_bidi_control(text: str) -> bool:
+    return not set(text) & set(BIDI_CONTROLS)
+
+
+def test_a_right_to_left_override_typed_in_the_admin_shows_in_no_document(superuser):
+    association = Association.objects.get(slug="las-velenje")
+    url = reverse("admin:programs_association_change", args=[association.pk])
+    form = admin_change_form(superuser, url)
+    form.set("short_name", "\u202eABC\u202c")
+    response = form.set("name", "\u2067Društvo ABC\u2069 Velenje\u200f").submit("_save")
+    assert response.status_code == 302
+    association.refresh_from_db()
+    assert association.short_name == "\u202eABC\u202c"  # stored as typed, shown without
+    report = AnnualReport.objects.get(association=association, year=2024)
+    page = superuser.get(reverse("reports:annual-report", args=[report.pk])).content.decode()
+    assert "Društvo ABC Velenje" in page
+    assert shows_no_bidi_control(page)
+    pdf = pdf_text(
+        superuser.get(reverse("reports:annual-report-file", args=[report.pk, "pdf"])).content
+    )
+    assert "ABC" in pdf
+    assert shows_no_bidi_control(pdf)
+
+
+def test_a_bidi_control_in_a_strategy_shows_in_no_cost_sharing_document(superuser, tmp_path):
+    Association.objects.filter(slug="po-moc").update(short_name="\u202eABC")
+    page = superuser.get(reverse("reports:cost-sharing", args=["kras-2025-2029", 2025]))
+    pdf = superuser.get(reverse("reports:cost-sharing-file", args=["kras-2025-2029", 2025, "pdf"]))
+    target = tmp_path / "table.html"
+    call_command("cost_sharing_table", "kras-2025-2029", "--year", "2025", "--output", str(target))
+    annex = superuser.get(reverse("reports:strategy-annex", args=["kras-2025-2029"]))
+    for text in (
+        page.content.decode(),
+        pdf_text(pdf.content),
+        target.read_text("utf-8"),
+        pdf_text(annex.content),
+    ):
+        assert "ABC" in text
+        assert shows_no_bidi_control(text)
