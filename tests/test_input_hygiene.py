@@ -12,21 +12,25 @@ import json
 from pathlib import Path
 
 import pytest
+import weasyprint
 from django.contrib import admin
 from django.core.management import CommandError, call_command
 from django.db import models
 from django.urls import reverse
 from django.utils import translation
 from pypdf import PdfReader
+from weasyprint.formatting_structure import boxes
 
 from funding.amounts import AmountSyntaxError, parse_amount_text
 from funding.forms import LocalizedDecimalField, WholeNumberField
-from funding.models import BudgetItem, BudgetLine, FundingStrategy
+from funding.models import BudgetItem, BudgetLine, FundingStrategy, InKindSupport
 from programs.models import (
     ActionPlan,
+    Activity,
     AnnualReport,
     Association,
     Programme,
+    ReportSection,
     parse_periods,
 )
 from tests.funding.spreadsheets import command_refusal
@@ -331,3 +335,79 @@ def test_a_bidi_control_in_a_strategy_shows_in_no_cost_sharing_document(superuse
     ):
         assert "ABC" in text
         assert shows_no_bidi_control(text)
+
+
+# --- Long words -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def laid_out(monkeypatch):
+    """The WeasyPrint documents the views lay out (rendered as they are, then kept)."""
+    documents = []
+    render = weasyprint.HTML.render
+
+    def keep(self, *args, **kwargs):
+        document = render(self, *args, **kwargs)
+        documents.append(document)
+        return document
+
+    monkeypatch.setattr(weasyprint.HTML, "render", keep)
+    return documents
+
+
+def text_boxes(box):
+    if isinstance(box, boxes.TextBox):
+        yield box
+    for child in getattr(box, "children", ()):
+        yield from text_boxes(child)
+
+
+def overflowing(document) -> list[str]:
+    """Text that runs past a page's right edge."""
+    found = []
+    for number, page in enumerate(document.pages, start=1):
+        width = page.width
+        for box in text_boxes(page._page_box):
+            if box.position_x + box.width > width + 0.5:
+                found.append(f"page {number}: {box.text[:40]}…")
+    return found
+
+
+def _in_kind_note(demo):
+    support = InKindSupport.objects.first()
+    support.description = f"Prostori {LONG_WORD} brezplačno."
+    support.save()
+    return reverse("reports:cost-sharing-file", args=["kras-2025-2029", 2025, "pdf"])
+
+
+def _association_name(demo):
+    Association.objects.filter(slug="po-moc").update(name=LONG_WORD)
+    return reverse("reports:strategy-annex", args=["kras-2025-2029"])
+
+
+def _report_section(demo):
+    report = AnnualReport.objects.get(association__slug="las-velenje", year=2024)
+    section = ReportSection.objects.filter(report=report).first()
+    ReportSection.objects.filter(pk=section.pk).update(body=f"Uvod {LONG_WORD} konec.")
+    return reverse("reports:annual-report-file", args=[report.pk, "pdf"])
+
+
+def _activity_text(demo):
+    activity = Activity.objects.first()
+    Activity.objects.filter(pk=activity.pk).update(text=f"Dejavnost {LONG_WORD}.")
+    return reverse("reports:action-plan-file", args=[activity.objective.chapter.plan.slug])
+
+
+@pytest.mark.parametrize(
+    "place", [_in_kind_note, _association_name, _report_section, _activity_text]
+)
+def test_a_word_longer_than_a_line_wraps_inside_the_page(superuser, demo, laid_out, place):
+    url = place(demo)
+    response = superuser.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    (document,) = laid_out
+    assert LONG_WORD[:30] in "".join(
+        box.text for page in document.pages for box in text_boxes(page._page_box)
+    )
+    assert overflowing(document) == []
