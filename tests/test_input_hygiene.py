@@ -53,7 +53,7 @@ def fullwidth(text: str) -> str:
 
 FOREIGN = [arabic("123,45"), fullwidth("123,45"), arabic("2027")]
 BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
-LONG_WORD = "Dolgabeseda" * 27 + "konec"  # 302 characters, no place to break
+LONG_WORD = "Dolgabeseda" * 27 + "kon"  # 300 characters (a name's most), no place to break
 
 
 def pdf_text(content: bytes) -> str:
