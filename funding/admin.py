@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.db import models, router, transaction
+from django.db import router, transaction
 from django.db.models import OuterRef, Subquery
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404
@@ -35,8 +35,8 @@ from funding.adoption import (
     revision_withdraw,
 )
 from funding.forms import (
+    NUMBERS_AS_TYPED,
     IndexationForm,
-    LocalizedDecimalField,
     OptimisticLockForm,
     SpreadsheetImportForm,
 )
@@ -72,9 +72,6 @@ from funding.realisation import item_realisation
 from funding.resources import AllocationResource, BudgetItemResource, BudgetLineResource
 from funding.services import budget_lines_copy_to_next_year
 from programs.permissions import can_change_register_record
-
-# Amounts and shares are typed as officers write them (1.234,56); see LocalizedDecimalField.
-DECIMALS_AS_TYPED = {models.DecimalField: {"form_class": LocalizedDecimalField}}
 
 # Django's own Slovenian catalogue lacks these admin strings; naming them keeps them in ours.
 DJANGO_ADMIN_STRINGS = [gettext_noop("Show counts"), gettext_noop("Hide counts")]
@@ -195,7 +192,7 @@ class StrategyScopedAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     """
 
     strategy_field = "strategy"
-    formfield_overrides = DECIMALS_AS_TYPED
+    formfield_overrides = NUMBERS_AS_TYPED
 
     def _scope(self, queryset, strategies):
         lookup = f"{self.strategy_field}__in" if self.strategy_field else "pk__in"
@@ -404,7 +401,7 @@ class SpreadsheetAdmin(ImportExportMixin):
 class StrategyInlinePermissions:
     """Inlines of a strategy page: editable only by those who may edit the strategy."""
 
-    formfield_overrides = DECIMALS_AS_TYPED
+    formfield_overrides = NUMBERS_AS_TYPED
 
     def _may_edit(self, request, obj) -> bool:
         strategy = getattr(obj, "strategy", obj)
@@ -457,6 +454,8 @@ class RegisterRecordAdmin(LockedHistoryAdmin):
     one — on its page, by a history revert or by the bulk delete, which asks per record —
     takes ``can_change_register_record`` (programs.permissions).
     """
+
+    formfield_overrides = NUMBERS_AS_TYPED
 
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and self._may(request, obj, "change")
@@ -792,6 +791,7 @@ class IndexationRateAdmin(StrategyScopedAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
+    formfield_overrides = NUMBERS_AS_TYPED
     list_display = ["user", "municipality"]
     list_filter = ["municipality"]
     search_fields = ["user__username", "municipality__name"]
@@ -805,7 +805,7 @@ class MunicipalityScopedAdmin(ScopedChoicesMixin, LockedRowsAdmin, admin.ModelAd
     """
 
     municipality_field = "municipality"
-    formfield_overrides = DECIMALS_AS_TYPED
+    formfield_overrides = NUMBERS_AS_TYPED
 
     def _mine(self, request):
         return member_municipalities(request.user)
@@ -852,7 +852,7 @@ class AllocationInline(ScopedChoicesMixin, LockedRowsMixin, admin.TabularInline)
     formset = AllocationFormSet
     extra = 0
     fields = ["position", "recipient", "programme", "planned_amount", "realised_amount"]
-    formfield_overrides = DECIMALS_AS_TYPED
+    formfield_overrides = NUMBERS_AS_TYPED
 
 
 class ReallocationInline(ScopedChoicesMixin, LockedRowsMixin, admin.TabularInline):
@@ -863,7 +863,7 @@ class ReallocationInline(ScopedChoicesMixin, LockedRowsMixin, admin.TabularInlin
     fk_name = "source"
     formset = LockedRowsFormSet
     extra = 0
-    formfield_overrides = DECIMALS_AS_TYPED
+    formfield_overrides = NUMBERS_AS_TYPED
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         source = self._source(request)
@@ -967,6 +967,7 @@ class AdoptionScopedAdmin(StrategyScopedAdmin):
 
 class StrategyAdoptionInline(admin.TabularInline):
     model = StrategyAdoption
+    formfield_overrides = NUMBERS_AS_TYPED
     extra = 0
     fields = ["municipality", "date", "session", "resolution_number"]
     readonly_fields = fields

@@ -23,11 +23,12 @@ import datetime
 import json
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
 
+from funding.amounts import NumberSyntaxError, parse_plain_decimal
 from funding.limits import MAX_TEXT_CHARS
 from funding.models import (
     CATEGORY_EXCHANGE_LABELS,
@@ -48,7 +49,6 @@ from programs.models import Association, Programme
 FORMAT = "strategy/v1"
 _CATEGORY_BY_LABEL = {label: category for category, label in CATEGORY_EXCHANGE_LABELS.items()}
 _SLUG = re.compile(r"^[-a-z0-9_]+$")
-_PLAIN_DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
 # 14 digits with 2 decimals, as the database stores amounts.
 _MAX_AMOUNT = Decimal("999999999999.99")
 
@@ -228,15 +228,9 @@ class _Reader:
                 % {"value": _show(value)},
             )
             return _MISSING
-        digits = value.strip()
-        if signed and digits.startswith("-"):
-            digits = digits[1:]
-        if not _PLAIN_DECIMAL.match(digits):
-            self.fail(where, _("%(value)s is not a decimal number") % {"value": _show(value)})
-            return _MISSING
         try:
-            number = Decimal(value.strip())
-        except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
+            number = parse_plain_decimal(value)
+        except NumberSyntaxError:
             self.fail(where, _("%(value)s is not a decimal number") % {"value": _show(value)})
             return _MISSING
         if number < 0 and not signed:

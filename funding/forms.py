@@ -2,12 +2,17 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db import router, transaction
+from django.db import models, router, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from import_export.forms import ImportForm
 
-from funding.amounts import AmountSyntaxError, parse_amount_text
+from funding.amounts import (
+    AmountSyntaxError,
+    NumberSyntaxError,
+    parse_amount_text,
+    parse_whole_number,
+)
 from funding.imports import too_big_message
 from funding.limits import MAX_FILE_BYTES
 
@@ -64,6 +69,36 @@ class LocalizedDecimalField(forms.DecimalField):
         forms.Field.validate(self, value)
 
 
+class WholeNumberField(forms.IntegerField):
+    """A whole number (a year, a pay grade, a count) in the digits 0–9, quoted when refused.
+
+    Django's IntegerField reads it with ``int()``, which takes any script's digits ("٢٠٢٧").
+    """
+
+    default_error_messages = {"invalid": _("“%(value)s” is not a whole number.")}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        try:
+            return parse_whole_number(str(value))
+        except NumberSyntaxError:
+            raise ValidationError(
+                self.error_messages["invalid"], code="invalid", params={"value": str(value)[:40]}
+            ) from None
+
+
+# The ``formfield_overrides`` of every admin and inline: numbers are read by the rules above.
+# IntegerField covers its subclasses (positive, small, big): the admin looks overrides up
+# along the model field's class hierarchy.
+NUMBERS_AS_TYPED = {
+    models.DecimalField: {"form_class": LocalizedDecimalField},
+    models.IntegerField: {"form_class": WholeNumberField},
+}
+
+
 class OptimisticLockForm(forms.ModelForm):
     """Refuses to save over a version someone else saved after this form was opened.
 
@@ -75,7 +110,7 @@ class OptimisticLockForm(forms.ModelForm):
     hand-made request) is refused too: it cannot show that it saw the stored values.
     """
 
-    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    expected_version = WholeNumberField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -48,6 +48,7 @@ Allocations (money of a municipality's budget item given to a recipient, planned
   amount plus reallocations in minus out: the rule of ``Allocation.clean``.
 """
 
+import contextlib
 import csv
 import io
 import os
@@ -72,7 +73,12 @@ from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.xml.constants import SHEET_MAIN_NS
 from openpyxl.xml.functions import iterparse
 
-from funding.amounts import AmountSyntaxError, parse_amount_text
+from funding.amounts import (
+    AmountSyntaxError,
+    NumberSyntaxError,
+    parse_amount_text,
+    parse_whole_number,
+)
 from funding.limits import (
     MAX_CELL_CHARS,
     MAX_COLUMNS,
@@ -339,9 +345,13 @@ def parse_year(cell: Cell) -> int:
     if isinstance(value, int):
         return value
     text = str(value).strip()
-    if not re.fullmatch(r"\d{4}", text):
+    try:
+        year = parse_whole_number(text)
+    except NumberSyntaxError:
+        year = None
+    if year is None or len(text) != 4:
         raise cell.error(_("Line %(line)d, column “%(column)s”: “%(value)s” is not a year."))
-    return int(text)
+    return year
 
 
 def parse_amount(cell: Cell) -> Decimal:
@@ -425,8 +435,9 @@ def parse_pay_grade(cell: Cell) -> int | None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if isinstance(value, str) and re.fullmatch(r"\d{1,2}", value.strip()):
-        value = int(value.strip())
+    if isinstance(value, str):
+        with contextlib.suppress(NumberSyntaxError):  # refused below, as any other text
+            value = parse_whole_number(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PAY_GRADE:
         raise cell.error(
             _(

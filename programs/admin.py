@@ -8,8 +8,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from funding.admin import DECIMALS_AS_TYPED, RegisterRecordAdmin, SpreadsheetAdmin
+from funding.admin import RegisterRecordAdmin, SpreadsheetAdmin
 from funding.admin_scoping import LockedRowsAdmin, ScopedChoicesMixin
+from funding.forms import NUMBERS_AS_TYPED
 from funding.models import MunicipalBudgetItem, money
 from funding.permissions import member_municipalities
 from programs.forms import ResponsibleInstitutionFormSet
@@ -50,6 +51,7 @@ class ProgrammeInline(admin.StackedInline):
     """An association's programmes: changed by those who may change the association."""
 
     model = Programme
+    formfield_overrides = NUMBERS_AS_TYPED
     extra = 0
     filter_horizontal = ["other_funders"]
     fields = [
@@ -110,6 +112,7 @@ class InstitutionAdmin(RegisterRecordAdmin):
 class ProjectAdmin(ScopedChoicesMixin, LockedRowsAdmin, admin.ModelAdmin):
     """Projects of no report yet, or of the user's reports; a published report's are kept."""
 
+    formfield_overrides = NUMBERS_AS_TYPED
     list_display = ["name", "association", "start_date", "end_date", "lead_partner"]
     list_filter = ["association"]
     search_fields = ["name", "description", "partners__short_name", "partners__name"]
@@ -134,7 +137,7 @@ class ReportChildInline(ScopedChoicesMixin):
     """A report's parts are edited with the report, and only while the user may edit it."""
 
     extra = 0
-    formfield_overrides = DECIMALS_AS_TYPED
+    formfield_overrides = NUMBERS_AS_TYPED
 
     def _may_edit(self, request, obj) -> bool:
         return obj is None or editable_reports(request.user).filter(pk=obj.pk).exists()
@@ -235,7 +238,7 @@ class AnnualReportAdmin(ScopedChoicesMixin, LockedRowsAdmin, admin.ModelAdmin):
     """Reports of the user's municipalities; published ones are read-only for everyone."""
 
     form = AnnualReportForm
-    formfield_overrides = DECIMALS_AS_TYPED
+    formfield_overrides = NUMBERS_AS_TYPED
     list_display = ["title", "association", "year_column", "status", "documents"]
     list_filter = ["status", "year", "association", "municipalities"]
     search_fields = ["title", "association__short_name", "programme__name", "number"]
@@ -375,6 +378,7 @@ class AnnualReportAdmin(ScopedChoicesMixin, LockedRowsAdmin, admin.ModelAdmin):
 
 class SubmissionSignatoryInline(admin.TabularInline):
     model = SubmissionSignatory
+    formfield_overrides = NUMBERS_AS_TYPED
     extra = 0
     fields = ["position", "name", "function"]
 
@@ -383,6 +387,7 @@ class SubmissionSignatoryInline(admin.TabularInline):
 class CouncilSubmissionAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     """Submissions to the councils of the user's municipalities, for reports the user reads."""
 
+    formfield_overrides = NUMBERS_AS_TYPED
     list_display = ["subject", "council", "report", "date", "pdf"]
     list_filter = ["municipality"]
     search_fields = ["subject", "council", "report__title"]
@@ -433,6 +438,7 @@ class CouncilSubmissionAdmin(ScopedChoicesMixin, admin.ModelAdmin):
 
 class PlanChapterInline(admin.TabularInline):
     model = PlanChapter
+    formfield_overrides = NUMBERS_AS_TYPED
     extra = 0
     fields = ["position", "title"]
 
@@ -440,7 +446,7 @@ class PlanChapterInline(admin.TabularInline):
 class PlanFundingInline(admin.TabularInline):
     model = PlanFunding
     extra = 0
-    formfield_overrides = DECIMALS_AS_TYPED
+    formfield_overrides = NUMBERS_AS_TYPED
     autocomplete_fields = ["funder"]
     fields = ["position", "funder", "purpose", "amount"]
 
@@ -449,7 +455,7 @@ class PlanFundingInline(admin.TabularInline):
 class ActionPlanAdmin(admin.ModelAdmin):
     """A plan with its chapters and funding; the funding total is computed, never typed."""
 
-    formfield_overrides = DECIMALS_AS_TYPED
+    formfield_overrides = NUMBERS_AS_TYPED
     list_display = ["title", "period_label", "issuer", "funding_total_column", "stated_total"]
     search_fields = ["title", "slug", "issuer"]
     prepopulated_fields = {"slug": ["title"]}
@@ -494,6 +500,7 @@ class ActionPlanAdmin(admin.ModelAdmin):
 
 @admin.register(PlanChapter)
 class PlanChapterAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+    formfield_overrides = NUMBERS_AS_TYPED
     list_display = ["title", "plan", "position"]
     list_select_related = ["plan"]
     list_filter = ["plan"]
@@ -502,6 +509,7 @@ class PlanChapterAdmin(ScopedChoicesMixin, admin.ModelAdmin):
 
 class ObjectiveInline(admin.StackedInline):
     model = Objective
+    formfield_overrides = NUMBERS_AS_TYPED
     extra = 0
     fields = [("position", "text")]
 
@@ -510,6 +518,7 @@ class ActivityInline(admin.StackedInline):
     """An objective's activities; new ones are added on the activity page, with their lead."""
 
     model = Activity
+    formfield_overrides = NUMBERS_AS_TYPED
     extra = 0
     show_change_link = True
     fields = [("position", "periods"), "text", "expected_results"]
@@ -520,6 +529,7 @@ class ActivityInline(admin.StackedInline):
 
 @admin.register(Objective)
 class ObjectiveAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+    formfield_overrides = NUMBERS_AS_TYPED
     list_display = ["__str__", "chapter", "plan_column"]
     list_select_related = ["chapter__plan"]
     list_filter = ["chapter__plan", "chapter"]
@@ -533,6 +543,7 @@ class ObjectiveAdmin(ScopedChoicesMixin, admin.ModelAdmin):
 
 class ResponsibleInstitutionInline(admin.TabularInline):
     model = ActivityInstitution
+    formfield_overrides = NUMBERS_AS_TYPED
     formset = ResponsibleInstitutionFormSet
     extra = 0
     autocomplete_fields = ["institution"]
@@ -541,6 +552,7 @@ class ResponsibleInstitutionInline(admin.TabularInline):
 
 class ActivityProgressInline(admin.TabularInline):
     model = ActivityProgress
+    formfield_overrides = NUMBERS_AS_TYPED
     extra = 0
     fields = ["period", "status", "note"]
 
@@ -553,6 +565,7 @@ class ActivityAdmin(ScopedChoicesMixin, SpreadsheetAdmin, admin.ModelAdmin):
     anything is written; *Izvozi* writes them in the same columns.
     """
 
+    formfield_overrides = NUMBERS_AS_TYPED
     resource_classes = [ActivityResource]
 
     list_display = ["__str__", "objective", "periods", "lead_column"]

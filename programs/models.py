@@ -22,12 +22,15 @@ from funding.models import (
 )
 
 # Slovenian business register numbers (matična številka) have 7 or 10 digits; tax numbers
-# (davčna številka) have 8 digits and never start with 0.
+# (davčna številka) have 8 digits and never start with 0. Digits are 0–9: \d would also take
+# other scripts' digits ("١٢٣٤٥٦٧").
 registration_number_validator = RegexValidator(
-    r"^(\d{7}|\d{10})$", _("A registration number has 7 or 10 digits."), code="bad_registration"
+    r"^([0-9]{7}|[0-9]{10})$",
+    _("A registration number has 7 or 10 digits."),
+    code="bad_registration",
 )
 tax_number_validator = RegexValidator(
-    r"^[1-9]\d{7}$", _("A tax number has 8 digits and does not start with 0."), code="bad_tax"
+    r"^[1-9][0-9]{7}$", _("A tax number has 8 digits and does not start with 0."), code="bad_tax"
 )
 
 
@@ -1077,7 +1080,8 @@ class ActivityProgress(models.Model):
             )
 
 
-PERIOD_CODE = re.compile(r"(\d{4})-([12])")
+# The year in the digits 0–9 (\d would take "٢٠١٩" too).
+PERIOD_CODE = re.compile(r"([0-9]{4})-([12])")
 
 
 def parse_periods(text: str, *, plan: ActionPlan) -> list[str]:

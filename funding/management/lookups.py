@@ -1,9 +1,22 @@
 """Argument lookups shared by the management commands."""
 
+from argparse import ArgumentTypeError
+
 from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 
+from funding.amounts import NumberSyntaxError, parse_whole_number
 from funding.models import FundingStrategy
+
+
+def whole_number(text: str) -> int:
+    """An argument's type: a whole number in the digits 0–9 (``type=int`` takes "٢٠٢٥")."""
+    try:
+        return parse_whole_number(text)
+    except NumberSyntaxError:
+        raise ArgumentTypeError(
+            _("“%(value)s” is not a whole number.") % {"value": text[:40]}
+        ) from None
 
 
 def strategy_or_command_error(slug: str) -> FundingStrategy:

@@ -6,7 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from funding.management.lookups import strategy_to_split_or_command_error
+from funding.management.lookups import strategy_to_split_or_command_error, whole_number
 from reports.documents import FORMATS, render_cost_sharing
 from reports.selectors import cost_sharing_table
 
@@ -16,7 +16,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("slug", help="the strategy's slug, e.g. kras-2025-2029")
-        parser.add_argument("--year", type=int, required=True, help="a year of the strategy")
+        parser.add_argument(
+            "--year", type=whole_number, required=True, help="a year of the strategy"
+        )
         parser.add_argument("--format", choices=FORMATS, default="html", dest="fmt")
         parser.add_argument("--municipality", help="one municipality's annex (its slug)")
         parser.add_argument("--output", help="file to write; standard output when omitted")
