@@ -21,6 +21,7 @@ class _Control:
     value: str = ""
     checked: bool = False
     options: list[tuple[str, bool]] = field(default_factory=list)  # (value, selected)
+    labels: list[str] = field(default_factory=list)  # the options' texts, as shown
     disabled: bool = False
 
 
@@ -82,6 +83,7 @@ class _FormParser(HTMLParser):
         if tag == "option" and self._option is not None:
             value, selected, text = self._option
             self._select.options.append((text.strip() if value is None else value, selected))
+            self._select.labels.append(text.strip())
             self._option = None
         elif tag == "select":
             if self._option is not None:
@@ -141,12 +143,30 @@ class RenderedForm:
                 return [value for value, _selected in control.options]
         raise KeyError(f"the form has no select “{name}”; it has {sorted(self.names)}")
 
+    def choose(self, name: str, label: str) -> "RenderedForm":
+        """Choose the option of a select by the text the user reads (e.g. "csv")."""
+        for control in self.controls:
+            if control.name == name:
+                for (value, _selected), text in zip(control.options, control.labels, strict=True):
+                    if text == label:
+                        return self.set(name, value)
+                raise KeyError(f"the select “{name}” offers no “{label}”; it has {control.labels}")
+        raise KeyError(f"the form has no select “{name}”; it has {sorted(self.names)}")
+
     def set(self, name: str, value) -> "RenderedForm":
         """Type or choose a value, as a user would; only into a control the page rendered."""
         if name not in self.names:
             raise KeyError(f"the form has no field “{name}”; it has {sorted(self.names)}")
         control = next(c for c in self.controls if c.name == name)
-        if control.kind == "checkbox":
+        if control.kind == "checkbox" and isinstance(value, list | tuple):
+            # Several boxes of one name (the rows of a changelist): tick exactly these.
+            offered = [c.value for c in self.controls if c.name == name]
+            ticked = [str(v) for v in value]
+            missing = [v for v in ticked if v not in offered]
+            if missing:
+                raise KeyError(f"the page has no box “{name}” of value {missing}; it has {offered}")
+            self.values[name] = ticked
+        elif control.kind == "checkbox":
             self.values[name] = [control.value] if value else []
         elif isinstance(value, list | tuple):
             self.values[name] = [str(v) for v in value]
@@ -173,7 +193,14 @@ class RenderedForm:
         for control in copied:
             name = control.name.replace("__prefix__", str(index))
             self.controls.append(
-                _Control(name, control.kind, control.value, control.checked, control.options)
+                _Control(
+                    name,
+                    control.kind,
+                    control.value,
+                    control.checked,
+                    control.options,
+                    control.labels,
+                )
             )
             self.values[name] = list(self.values.get(control.name, []))
         self.values[total_name] = [str(index + 1)]
@@ -208,15 +235,37 @@ def forms_of(client, url: str, response=None) -> list[RenderedForm]:
     return [RenderedForm(client, url, parsed) for parsed in parser.forms]
 
 
-def open_form(client, url: str, *, form_id: str | None = None, response=None) -> RenderedForm:
-    """The form of the page at ``url``: the one with ``form_id``, else the only POST form."""
+def open_form(
+    client,
+    url: str,
+    *,
+    form_id: str | None = None,
+    button: str | None = None,
+    field: str | None = None,
+    response=None,
+) -> RenderedForm:
+    """The form of the page at ``url``: the one with ``form_id``, or the one holding
+    ``button`` or ``field`` (a page also renders the log-out form), else the only POST form."""
     forms = forms_of(client, url, response)
     if form_id is not None:
         matches = [f for f in forms if f.form_id == form_id]
+    elif button is not None:
+        matches = [f for f in forms if button in {name for name, _value in f.buttons}]
+    elif field is not None:
+        matches = [f for f in forms if field in f.names]
     else:
         matches = [f for f in forms if f.method == "post"]
     assert len(matches) == 1, f"{url}: expected one form, found {len(matches)}"
     return matches[0]
+
+
+def changelist_form(client, url: str, *, response=None) -> RenderedForm:
+    """The admin list's form: its ``action`` select and one ``_selected_action`` box a row.
+
+    Run an action as a user does: ``.set("_selected_action", [pk, …])`` ticks rows the page
+    listed, ``.set("action", name)``, then ``.submit("index")`` (the "Go" button).
+    """
+    return open_form(client, url, form_id="changelist-form", response=response)
 
 
 def admin_change_form(client, url: str, *, response=None) -> RenderedForm:

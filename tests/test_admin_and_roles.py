@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from funding.models import BudgetLine
-from tests.pages import admin_change_form
+from tests.pages import admin_change_form, open_form
 
 pytestmark = pytest.mark.django_db
 
@@ -61,10 +61,14 @@ def test_the_interface_speaks_slovenian_even_to_an_english_browser(demo, persona
 def test_the_language_switch_turns_the_interface_to_english(demo, persona, client):
     client.force_login(persona("admin"))
     url = reverse("admin:funding_budgetline_changelist")
-    switched = client.post(reverse("set_language"), {"language": "en", "next": url})
+    switch = open_form(client, url, button="language")
+    assert switch.buttons == [("language", "en")]  # the page offers the language it is not in
+    switched = switch.submit("language")
     assert switched.status_code == 302
-    assert "Budget lines" in client.get(url).content.decode()
-    client.post(reverse("set_language"), {"language": "sl", "next": url})
+    assert switched["Location"] == url
+    english = client.get(url)
+    assert "Budget lines" in english.content.decode()
+    open_form(client, url, button="language", response=english).submit("language")
     assert "Proračunske vrstice" in client.get(url).content.decode()
 
 
@@ -84,8 +88,12 @@ def test_reading_roles_can_view_but_not_change_budget_lines(demo, persona, clien
     client.force_login(persona(username))
     line = BudgetLine.objects.get(association__slug="po-moc", category="programme_material")
     url = reverse("admin:funding_budgetline_change", args=[line.pk])
-    assert client.get(url).status_code == 200
-    response = client.post(url, {"amount": "1,00", "year": 2025})
+    page = client.get(url)
+    assert page.status_code == 200
+    assert 'name="amount"' not in page.content.decode()  # shown, not editable
+    # Forged: the page offers neither an amount to type nor a save, so the post is by hand.
+    forged = {"amount": "1,00", "year": 2025}
+    response = client.post(url, forged)
     assert response.status_code == 403
     assert client.get(reverse("admin:funding_budgetline_add")).status_code == 403
     line.refresh_from_db()
@@ -164,18 +172,6 @@ def test_a_bad_amount_is_refused_in_slovenian_quoting_it_and_keeping_it(
 
 
 def post_amount(client, line, typed):
-    """Save a budget line's change form with an amount typed as given."""
-    return client.post(
-        reverse("admin:funding_budgetline_change", args=[line.pk]),
-        {
-            "strategy": line.strategy_id,
-            "association": line.association_id,
-            "year": line.year,
-            "category": line.category,
-            "amount": typed,
-            "note": "",
-            "expected_version": line.version,
-            "items-TOTAL_FORMS": "0",
-            "items-INITIAL_FORMS": "0",
-        },
-    )
+    """Type an amount into the budget line's change form as rendered, and save it."""
+    form = admin_change_form(client, reverse("admin:funding_budgetline_change", args=[line.pk]))
+    return form.set("amount", typed).submit("_save")

@@ -30,6 +30,7 @@ from funding.models import (
 )
 from funding.projection import projection_derive
 from funding.services import strategy_import
+from tests.pages import admin_change_form
 
 pytestmark = pytest.mark.django_db
 
@@ -189,7 +190,9 @@ def test_the_admin_shows_an_adopted_line_read_only_and_refuses_a_post(in_force, 
     page = client.get(url)
     assert page.status_code == 200
     assert 'name="amount"' not in page.content.decode()  # shown, not editable
-    client.post(url, {"amount": "1,00", "expected_version": line.version})
+    # Forged: the page offers no amount to type, but an attacker could post one by hand.
+    forged = {"amount": "1,00", "expected_version": line.version}
+    client.post(url, forged)
     assert base_line(in_force.strategy).amount == Decimal("6721.00")
 
 
@@ -250,22 +253,22 @@ def test_the_coordinator_records_an_adoption_in_the_admin_and_bad_dates_are_name
     client.force_login(persona("koordinator"))
     url = reverse("admin:funding_strategyadoption_add")
     komen = Municipality.objects.get(slug="komen")
-    form = {
-        "revision": proposed.pk,
-        "municipality": komen.pk,
-        "date": "1. 11. 2024",
-        "session": "12. redna seja",
-        "resolution_number": "410-0021/2024-4",
-    }
-    refused = client.post(url, form)
+    form = admin_change_form(client, url)
+    assert form.options("revision") == ["", str(proposed.pk)]
+    form.set("revision", proposed.pk).set("municipality", komen.pk)
+    form.set("date", "1. 11. 2024").set("session", "12. redna seja")
+    form.set("resolution_number", "410-0021/2024-4")
+    refused = form.submit("_save")
     assert refused.status_code == 200
     with translation.override("sl"):
         errors = refused.context["adminform"].form.errors["date"]
     assert "pred predlogom 20. 11. 2024" in errors[0]
     assert not StrategyAdoption.objects.exists()
 
-    form["date"] = "10. 12. 2024"
-    assert client.post(url, form).status_code == 302
+    # The refused page keeps what was typed; only the date is corrected.
+    again = admin_change_form(client, url, response=refused)
+    assert again["municipality"] == str(komen.pk)
+    assert again.set("date", "10. 12. 2024").submit("_save").status_code == 302
     assert StrategyAdoption.objects.get().municipality == komen
 
 

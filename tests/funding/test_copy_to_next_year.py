@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from funding.models import BudgetLine
 from funding.services import budget_lines_copy_to_next_year
+from tests.pages import changelist_form, open_form
 
 pytestmark = pytest.mark.django_db
 
@@ -55,20 +56,16 @@ def test_an_implausible_indexation_is_refused(demo):
 def test_the_admin_action_asks_for_the_indexation_then_copies(demo, persona, client):
     client.force_login(persona("koordinator"))
     url = reverse("admin:funding_budgetline_changelist")
-    selected = [str(pk) for pk in lines_2025(demo).values_list("pk", flat=True)]
-    asked = client.post(url, {"action": "copy_to_next_year", "_selected_action": selected})
+    selected = list(lines_2025(demo).values_list("pk", flat=True))
+    listing = changelist_form(client, url)
+    listing.set("_selected_action", selected).set("action", "copy_to_next_year")
+    asked = listing.submit("index")
     assert asked.status_code == 200
-    assert 'name="percent"' in asked.content.decode()
+    indexation = open_form(client, url, button="apply", response=asked)
+    assert "percent" in indexation.names
+    assert sorted(map(int, indexation.values["_selected_action"])) == sorted(selected)
     assert not BudgetLine.objects.filter(year=2026).exists()
-    done = client.post(
-        url,
-        {
-            "action": "copy_to_next_year",
-            "_selected_action": selected,
-            "apply": "1",
-            "percent": "2,00",
-        },
-    )
+    done = indexation.set("percent", "2,00").submit("apply")
     assert done.status_code == 302
     assert BudgetLine.objects.filter(strategy=demo, year=2026).count() == 8
 
@@ -76,19 +73,18 @@ def test_the_admin_action_asks_for_the_indexation_then_copies(demo, persona, cli
 def test_readers_have_no_copy_action(demo, persona, client):
     client.force_login(persona("uradnik.sezana"))
     url = reverse("admin:funding_budgetline_changelist")
-    page = client.get(url).content.decode()
-    assert "copy_to_next_year" not in page
+    assert "copy_to_next_year" not in changelist_form(client, url).options("action")
+    # Forged: the indexation page's post, which this reader's list never leads to.
     selected = [str(pk) for pk in lines_2025(demo).values_list("pk", flat=True)]
-    client.post(
-        url,
-        {"action": "copy_to_next_year", "_selected_action": selected, "apply": "1", "percent": "2"},
-    )
+    forged = {"action": "copy_to_next_year", "_selected_action": selected, "apply": "1"}
+    client.post(url, {**forged, "percent": "2"})
     assert not BudgetLine.objects.filter(year=2026).exists()
 
 
 def test_the_table_action_opens_the_selections_table(demo, persona, client):
     client.force_login(persona("referent.sezana"))
     url = reverse("admin:funding_budgetline_changelist")
-    selected = [str(pk) for pk in lines_2025(demo).values_list("pk", flat=True)]
-    response = client.post(url, {"action": "open_table_pdf", "_selected_action": selected})
+    listing = changelist_form(client, url)
+    listing.set("_selected_action", list(lines_2025(demo).values_list("pk", flat=True)))
+    response = listing.set("action", "open_table_pdf").submit("index")
     assert response["Location"] == "/reports/strategies/kras-2025-2029/2025/cost-sharing.pdf"

@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from funding.models import BudgetLine
+from tests.pages import open_form
 
 pytestmark = pytest.mark.django_db
 
@@ -18,21 +19,26 @@ CSV_2026 = (
 
 
 def upload(client, content, name="vrstice.csv"):
-    return client.post(
-        reverse("admin:funding_budgetline_import"),
-        {"import_file": SimpleUploadedFile(name, content), "format": "0"},
-    )
+    """Choose the CSV format and the file on the import page, and submit it."""
+    form = open_form(client, reverse("admin:funding_budgetline_import"), field="import_file")
+    form.choose("format", "csv")
+    return form.submit(files={"import_file": SimpleUploadedFile(name, content)})
+
+
+def confirm(client, preview):
+    """Press "Confirm import" on the preview, posting its hidden fields as rendered."""
+    url = reverse("admin:funding_budgetline_import")
+    return open_form(client, url, button="confirm", response=preview).submit("confirm")
 
 
 def test_a_coordinator_previews_then_confirms_an_import(demo, persona, client):
     client.force_login(persona("koordinator"))
     preview = upload(client, CSV_2026)
     assert preview.status_code == 200
-    confirm = preview.context.get("confirm_form")
-    assert confirm is not None, preview.content.decode()[:3000]
+    assert preview.context.get("confirm_form") is not None, preview.content.decode()[:3000]
     assert not BudgetLine.objects.filter(year=2026).exists()  # the preview writes nothing
 
-    done = client.post(reverse("admin:funding_budgetline_process_import"), confirm.initial)
+    done = confirm(client, preview)
     assert done.status_code == 302
     line = BudgetLine.objects.get(year=2026)
     assert str(line.amount) == "6855.42"
@@ -41,8 +47,11 @@ def test_a_coordinator_previews_then_confirms_an_import(demo, persona, client):
 
 def test_a_clerk_cannot_import(demo, persona, client):
     client.force_login(persona("referent.sezana"))
-    assert client.get(reverse("admin:funding_budgetline_import")).status_code == 403
-    assert upload(client, CSV_2026).status_code == 403
+    url = reverse("admin:funding_budgetline_import")
+    assert client.get(url).status_code == 403
+    # Forged: the upload a clerk could send by hand to the page refused to them.
+    forged = {"import_file": SimpleUploadedFile("vrstice.csv", CSV_2026), "format": "0"}
+    assert client.post(url, forged).status_code == 403
     assert not BudgetLine.objects.filter(year=2026).exists()
 
 
@@ -56,16 +65,10 @@ def test_an_unreadable_file_is_explained_in_words(demo, persona, client):
 
 def test_the_export_is_semicolon_csv_of_the_readers_strategies(demo, persona, client):
     client.force_login(persona("uradnik.komen"))
-    response = client.post(
-        reverse("admin:funding_budgetline_export"),
-        {
-            "format": "0",
-            **{
-                f"budgetlineresource_{name}": "on"
-                for name in ("strategy", "year", "association", "category", "note", "amount")
-            },
-        },
-    )
+    form = open_form(client, reverse("admin:funding_budgetline_export"), field="format")
+    fields = ("strategy", "year", "association", "category", "note", "amount")
+    assert all(form[f"budgetlineresource_{name}"] for name in fields)  # ticked as shown
+    response = form.choose("format", "csv").submit()
     assert response.status_code == 200, response.content.decode()[:2000]
     text = response.content.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text), delimiter=";"))

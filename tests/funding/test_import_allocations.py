@@ -27,6 +27,7 @@ from tests.funding.spreadsheets import (
     exported_csv,
     exported_xlsx,
 )
+from tests.pages import open_form
 
 CORPUS = Path(__file__).parent / "import_corpus" / "allocations"
 GOOD = CORPUS / "good"
@@ -414,21 +415,21 @@ CSV_UPLOAD = (
 
 
 def upload(client, content, name="dodelitve.csv"):
-    return client.post(
-        reverse("admin:funding_allocation_import"),
-        {"import_file": SimpleUploadedFile(name, content), "format": "0"},
-    )
+    """Choose the CSV format and the file on the import page, and submit it."""
+    form = open_form(client, reverse("admin:funding_allocation_import"), field="import_file")
+    form.choose("format", "csv")
+    return form.submit(files={"import_file": SimpleUploadedFile(name, content)})
 
 
 def test_an_officer_previews_then_confirms_an_import_in_the_admin(items, persona, client):
     client.force_login(persona("uradnik.sezana"))
     preview = upload(client, CSV_UPLOAD)
     assert preview.status_code == 200
-    confirm = preview.context.get("confirm_form")
-    assert confirm is not None, preview.content.decode()[:3000]
+    assert preview.context.get("confirm_form") is not None, preview.content.decode()[:3000]
     assert not items["youth"].allocations.exists()  # the preview writes nothing
 
-    done = client.post(reverse("admin:funding_allocation_process_import"), confirm.initial)
+    url = reverse("admin:funding_allocation_import")
+    done = open_form(client, url, button="confirm", response=preview).submit("confirm")
     assert done.status_code == 302
     assert amounts(items["youth"]) == {
         "Mladinski center Sežana": (Decimal("1000.00"), Decimal("750.25"), 0)
@@ -450,16 +451,9 @@ def test_the_allocation_list_and_export_show_only_the_officers_municipality(item
     listing = client.get(reverse("admin:funding_allocation_changelist"))
     assert listing.status_code == 200
     assert {a.recipient for a in listing.context["cl"].queryset} == {"KD Komen"}
-    response = client.post(
-        reverse("admin:funding_allocation_export"),
-        {
-            "format": "0",
-            **{
-                f"allocationresource_{name}": "on"
-                for name in ("municipality", "year", "item", "recipient", "realised_amount")
-            },
-        },
-    )
+    form = open_form(client, reverse("admin:funding_allocation_export"), field="format")
+    form.check("allocationresource_planned_amount", False)  # every column but the planned
+    response = form.choose("format", "csv").submit()
     assert response.status_code == 200, response.content.decode()[:2000]
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     assert rows == [
@@ -470,6 +464,9 @@ def test_the_allocation_list_and_export_show_only_the_officers_municipality(item
 
 def test_a_clerk_cannot_import_allocations(items, persona, client):
     client.force_login(persona("referent.sezana"))
-    assert client.get(reverse("admin:funding_allocation_import")).status_code == 403
-    assert upload(client, CSV_UPLOAD).status_code == 403
+    url = reverse("admin:funding_allocation_import")
+    assert client.get(url).status_code == 403
+    # Forged: the upload a clerk could send by hand to the page refused to them.
+    forged = {"import_file": SimpleUploadedFile("dodelitve.csv", CSV_UPLOAD), "format": "0"}
+    assert client.post(url, forged).status_code == 403
     assert not items["youth"].allocations.exists()

@@ -10,6 +10,7 @@ from django.utils import translation
 
 from funding.models import BudgetItem, BudgetLine, IndexationRate
 from funding.projection import projection_derive, projection_derive_year
+from tests.pages import admin_change_form, changelist_form
 
 pytestmark = pytest.mark.django_db
 
@@ -154,33 +155,20 @@ def test_a_derived_line_is_edited_in_the_admin_like_any_other(demo, persona, cli
     projection_derive(strategy=demo)
     derived = line(demo, 2027, "po-moc", "programme_material")
     client.force_login(persona("koordinator"))
-    response = client.post(
-        reverse("admin:funding_budgetline_change", args=[derived.pk]),
-        {
-            "strategy": demo.pk,
-            "association": derived.association_id,
-            "year": 2027,
-            "category": "programme_material",
-            "amount": "7.100,00",
-            "note": "",
-            "expected_version": derived.version,
-            "items-TOTAL_FORMS": "0",
-            "items-INITIAL_FORMS": "0",
-        },
-    )
+    form = admin_change_form(client, reverse("admin:funding_budgetline_change", args=[derived.pk]))
+    response = form.set("amount", "7.100,00").submit("_save")
     assert response.status_code == 302
     derived.refresh_from_db()
     assert derived.amount == Decimal("7100.00")
 
 
 def derive_action(client, strategy):
+    """Tick the strategy on the list, choose "derive the later years" and press Go."""
     # The interface's language is chosen by a cookie (Slovenian without one).
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client.post(
-        reverse("admin:funding_fundingstrategy_changelist"),
-        {"action": "derive_later_years", "_selected_action": [str(strategy.pk)]},
-        follow=True,
-    )
+    listing = changelist_form(client, reverse("admin:funding_fundingstrategy_changelist"))
+    listing.set("_selected_action", [strategy.pk]).set("action", "derive_later_years")
+    return listing.submit("index", follow=True)
 
 
 def test_the_admin_action_derives_the_later_years_and_says_so(demo, persona, client):
@@ -208,9 +196,12 @@ def test_the_admin_action_names_each_line_it_cannot_derive(demo, persona, client
 @pytest.mark.parametrize("username", ["uradnik.sezana", "svetnik.sezana", "referent.sezana"])
 def test_readers_have_no_derive_action_and_cannot_post_it(demo, persona, client, username):
     client.force_login(persona(username))
-    page = client.get(reverse("admin:funding_fundingstrategy_changelist")).content.decode()
-    assert "derive_later_years" not in page
-    derive_action(client, demo)
+    url = reverse("admin:funding_fundingstrategy_changelist")
+    page = client.get(url)
+    assert "derive_later_years" not in page.content.decode()
+    # Forged: the action this reader's list does not offer, posted by hand.
+    forged = {"action": "derive_later_years", "_selected_action": [str(demo.pk)]}
+    client.post(url, forged, follow=True)
     assert BudgetLine.objects.filter(strategy=demo).count() == 8
 
 

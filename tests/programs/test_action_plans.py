@@ -25,6 +25,7 @@ from programs.models import (
     PlanFunding,
 )
 from programs.services import action_plan_load, activity_responsible_set
+from tests.pages import RenderedForm, admin_change_form
 
 pytestmark = pytest.mark.django_db
 
@@ -330,24 +331,27 @@ def test_the_activity_list_filters_by_institution(demo, persona, client):
     assert len(page.context["cl"].result_list) == 5
 
 
-def _activity_form(act: Activity, rows: list[tuple[Institution, bool]]) -> dict:
-    data = {
+def _activity_form(
+    client, act: Activity, rows: list[tuple[Institution, bool]], **typed
+) -> RenderedForm:
+    """The activity add page filled as a user would: the objective, position and texts of
+    ``act`` (``typed`` overrides them) and one responsible row an institution ("Add another")."""
+    form = admin_change_form(client, reverse("admin:programs_activity_add"))
+    values = {
         "objective": act.objective_id,
         "position": act.position,
         "periods": act.periods,
         "text": act.text,
         "expected_results": act.expected_results,
-        "responsible-TOTAL_FORMS": len(rows),
-        "responsible-INITIAL_FORMS": 0,
-        "progress-TOTAL_FORMS": 0,
-        "progress-INITIAL_FORMS": 0,
+        **typed,
     }
+    for name, value in values.items():
+        form.set(name, value)
     for index, (institution, is_lead) in enumerate(rows):
-        data[f"responsible-{index}-institution"] = institution.pk
-        data[f"responsible-{index}-position"] = index
-        if is_lead:
-            data[f"responsible-{index}-is_lead"] = "on"
-    return data
+        form.add_inline_row(
+            "responsible", institution=institution.pk, position=index, is_lead=is_lead
+        )
+    return form
 
 
 @pytest.mark.parametrize(
@@ -359,10 +363,11 @@ def test_the_admin_requires_exactly_one_lead_and_saves_nothing_otherwise(
     client.force_login(persona("koordinator"))
     template = first_activity()
     mz, nvo = (Institution.objects.get(short_name=s) for s in ("MZ", "NVO"))
-    data = _activity_form(template, [(mz, leads >= 1), (nvo, leads >= 2)])
-    data["text"] = "Nova aktivnost"
+    form = _activity_form(
+        client, template, [(mz, leads >= 1), (nvo, leads >= 2)], text="Nova aktivnost"
+    )
     before = snapshot()
-    response = client.post(reverse("admin:programs_activity_add"), data)
+    response = form.submit("_save")
     assert response.status_code == 200
     assert message in response.content.decode()
     assert snapshot() == before
@@ -372,9 +377,10 @@ def test_the_admin_adds_an_activity_with_one_lead(demo, persona, client):
     client.force_login(persona("koordinator"))
     template = first_activity()
     mz, nvo = (Institution.objects.get(short_name=s) for s in ("MZ", "NVO"))
-    data = _activity_form(template, [(mz, True), (nvo, False)])
-    data.update(text="Nova aktivnost", periods="2020-1 2019-2")
-    response = client.post(reverse("admin:programs_activity_add"), data)
+    form = _activity_form(
+        client, template, [(mz, True), (nvo, False)], text="Nova aktivnost", periods="2020-1 2019-2"
+    )
+    response = form.submit("_save")
     assert response.status_code == 302, response.content.decode()[:3000]
     added = Activity.objects.get(text="Nova aktivnost")
     assert added.periods == "2019-2 2020-1"
@@ -384,9 +390,9 @@ def test_the_admin_adds_an_activity_with_one_lead(demo, persona, client):
 def test_the_admin_refuses_a_half_year_outside_the_plan(demo, persona, client):
     client.force_login(persona("koordinator"))
     template = first_activity()
-    data = _activity_form(template, [(Institution.objects.get(short_name="MZ"), True)])
-    data.update(text="Nova aktivnost", periods="2021-1")
-    response = client.post(reverse("admin:programs_activity_add"), data)
+    mz = Institution.objects.get(short_name="MZ")
+    form = _activity_form(client, template, [(mz, True)], text="Nova aktivnost", periods="2021-1")
+    response = form.submit("_save")
     assert response.status_code == 200
     assert "2021-1 ni v obdobju načrta 2019–2020." in response.content.decode()
     assert not Activity.objects.filter(text="Nova aktivnost").exists()

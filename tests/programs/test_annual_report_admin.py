@@ -1,6 +1,5 @@
 """Annual reports and council submissions in the admin: who sees, edits and moves on what."""
 
-import datetime
 from decimal import Decimal
 
 import pytest
@@ -9,6 +8,7 @@ from django.urls import reverse
 from funding.models import Municipality
 from programs.models import AnnualReport, CouncilSubmission, Indicator
 from tests.factories import unpublished
+from tests.pages import admin_change_form, changelist_form
 
 pytestmark = pytest.mark.django_db
 
@@ -19,49 +19,19 @@ def change_url(report):
     return reverse("admin:programs_annualreport_change", args=[report.pk])
 
 
-def field_values(form) -> dict:
-    """What a browser sends back for a form left as it is shown."""
-    data = {}
-    for bound in form:
-        value = bound.value()
-        if value is None or value is False:
-            continue
-        if value is True:
-            data[bound.html_name] = "on"
-        elif isinstance(value, list | tuple):
-            data[bound.html_name] = [str(item) for item in value]
-        elif isinstance(value, datetime.date):
-            data[bound.html_name] = value.isoformat()
-        else:
-            data[bound.html_name] = str(value)
-    return data
-
-
-def page_data(response) -> dict:
-    """The change page's main form, inline forms and management forms, as shown."""
-    data = field_values(response.context["adminform"].form)
-    for inline in response.context["inline_admin_formsets"]:
-        formset = inline.formset
-        data.update(field_values(formset.management_form))
-        for form in formset.forms:
-            data.update(field_values(form))
-    return data
-
-
-def add_indicator(data, **values) -> dict:
-    """The page's data with one more indicator row typed in."""
-    total = int(data["indicators-TOTAL_FORMS"])
-    data = {**data, "indicators-TOTAL_FORMS": str(total + 1)}
-    row = {"position": "0", "kind": "output", "unit": "count", **values}
-    data.update({f"indicators-{total}-{name}": value for name, value in row.items()})
-    return data
-
-
 def run_action(client, action, *reports):
-    return client.post(
-        reverse(CHANGELIST),
-        {"action": action, "_selected_action": [report.pk for report in reports], "index": "0"},
-    )
+    """Tick the reports on the list, choose the action and press Go, as the page offers them."""
+    listing = changelist_form(client, reverse(CHANGELIST))
+    assert action in listing.options("action")
+    listing.set("_selected_action", [report.pk for report in reports]).set("action", action)
+    return listing.submit("index")
+
+
+def forged_action(client, action, *reports):
+    """An action posted by hand on reports the user's list does not show: what an attacker
+    could send."""
+    forged = {"action": action, "_selected_action": [report.pk for report in reports]}
+    return client.post(reverse(CHANGELIST), {**forged, "index": "0"})
 
 
 @pytest.fixture
@@ -91,13 +61,11 @@ def test_an_officer_sees_the_refusal_of_a_negative_indicator_and_nothing_is_save
     persona, client, velenje_draft
 ):
     client.force_login(persona("uradnik.velenje"))
-    page = client.get(change_url(velenje_draft))
-    assert page.status_code == 200
-    data = add_indicator(
-        {**page_data(page), "title": "Spremenjen naslov"}, name="Predavanja", achieved="-6"
-    )
+    form = admin_change_form(client, change_url(velenje_draft))
+    form.set("title", "Spremenjen naslov")
+    form.add_inline_row("indicators", name="Predavanja", achieved="-6")
 
-    response = client.post(change_url(velenje_draft), data)
+    response = form.submit("_save")
 
     assert response.status_code == 200
     text = response.content.decode()
@@ -115,15 +83,11 @@ def test_an_officer_sees_the_refusal_of_a_negative_indicator_and_nothing_is_save
 
 def test_an_officer_saves_a_valid_change_of_a_draft(persona, client, velenje_draft):
     client.force_login(persona("uradnik.velenje"))
-    page = client.get(change_url(velenje_draft))
-    data = add_indicator(
-        {**page_data(page), "title": "Spremenjen naslov", "users": "12"},
-        name="Predavanja",
-        achieved="6",
-        planned="5,5",
-    )
+    form = admin_change_form(client, change_url(velenje_draft))
+    form.set("title", "Spremenjen naslov").set("users", "12")
+    form.add_inline_row("indicators", name="Predavanja", achieved="6", planned="5,5")
 
-    response = client.post(change_url(velenje_draft), data)
+    response = form.submit("_save")
 
     assert response.status_code == 302, response.context["adminform"].form.errors
     velenje_draft.refresh_from_db()
@@ -141,14 +105,16 @@ def test_a_published_report_cannot_be_changed_by_its_officer(persona, client, ve
     page = client.get(change_url(velenje_report))
     assert page.status_code == 200  # shown, read-only
     assert not page.context["has_change_permission"]
-    data = {
+    assert 'name="title"' not in page.content.decode()
+    # Forged: the read-only page has no field to type into, so these fields are written by hand.
+    forged = {
         "association": str(velenje_report.association_id),
         "year": "2024",
         "title": "Prepisano",
         "municipalities": [str(pk) for pk in velenje_report.municipalities.values_list("pk")],
     }
 
-    response = client.post(change_url(velenje_report), data)
+    response = client.post(change_url(velenje_report), forged)
 
     assert response.status_code == 403
     velenje_report.refresh_from_db()
@@ -168,6 +134,7 @@ def test_an_officer_of_sezana_neither_lists_nor_opens_velenjes_reports(
         response = client.get(change_url(report))
         assert response.status_code in (302, 403)
         assert report.title not in response.content.decode()
+        # Forged: a post by hand to a report this officer is not shown.
         refused = client.post(change_url(report), {"title": "Prepisano"})
         assert refused.status_code in (302, 403)
     assert not AnnualReport.objects.filter(title="Prepisano").exists()
@@ -183,7 +150,10 @@ def test_a_council_member_of_velenje_lists_published_reports_only_and_changes_no
     assert velenje_report in shown
     assert velenje_draft not in shown
     assert all(report.status == AnnualReport.Status.PUBLISHED for report in shown)
-    assert client.get(change_url(velenje_report)).status_code == 200
+    page = client.get(change_url(velenje_report))
+    assert page.status_code == 200
+    assert 'name="title"' not in page.content.decode()  # read-only
+    # Forged: posts by hand to the read-only page and to a draft this member is not shown.
     refused = client.post(change_url(velenje_report), {"title": "Prepisano"})
     assert refused.status_code == 403
     assert client.post(change_url(velenje_draft), {"title": "Prepisano"}).status_code in (302, 403)
@@ -207,8 +177,8 @@ def test_advance_status_changes_nothing_for_a_user_without_rights_over_the_repor
     persona, client, velenje_report, velenje_draft
 ):
     client.force_login(persona("uradnik.sezana"))
-    run_action(client, "advance_status", velenje_draft)
-    client.force_login(persona("svetnik.velenje"))
+    forged_action(client, "advance_status", velenje_draft)  # Velenje's draft is not on the list
+    client.force_login(persona("svetnik.velenje"))  # who is shown the report and the action
     response = run_action(client, "advance_status", velenje_report)
     assert response.status_code == 302
     velenje_draft.refresh_from_db()
@@ -244,7 +214,10 @@ def test_a_council_member_of_kranj_reads_but_cannot_change_the_kranj_submission(
 ):
     client.force_login(persona("svetnik.kranj"))
     url = reverse("admin:programs_councilsubmission_change", args=[kranj_submission.pk])
-    assert client.get(url).status_code == 200
+    page = client.get(url)
+    assert page.status_code == 200
+    assert 'name="council"' not in page.content.decode()  # read-only
+    # Forged: the read-only page has no field to type into, so the fields are written by hand.
     response = client.post(url, {"council": "Prepisano", "resolution": "Prepisano"})
     assert response.status_code == 403
     kranj_submission.refresh_from_db()
@@ -261,6 +234,7 @@ def test_an_officer_of_velenje_does_not_see_the_kranj_submission(persona, client
     response = client.get(url)
     assert response.status_code in (302, 403)
     assert "Svet Mestne občine Kranj" not in response.content.decode()
+    # Forged: a post by hand to a submission this officer is not shown.
     refused = client.post(url, {"council": "Prepisano"})
     assert refused.status_code in (302, 403)
     kranj_submission.refresh_from_db()

@@ -16,6 +16,7 @@ from django.utils import translation
 from programs.models import Activity
 from programs.resources import ActivityResource
 from tests.funding.spreadsheets import command_output, command_refusal, exported_csv
+from tests.pages import open_form
 from tests.programs.test_action_plans import responsible, snapshot
 
 CORPUS = Path(__file__).parent / "import_corpus" / "activities"
@@ -193,23 +194,23 @@ def test_an_xlsx_file_imports_with_partners_on_lines_of_their_own(demo, tmp_path
     assert responsible(activity) == [("NIJZ", True), ("MIZŠ", False), ("NVO", False)]
 
 
+def upload_file(client, upload: SimpleUploadedFile):
+    """Choose the XLSX format and the file on the import page, and submit it."""
+    form = open_form(client, reverse("admin:programs_activity_import"), field="import_file")
+    return form.choose("format", "xlsx").submit(files={"import_file": upload})
+
+
 def test_the_admin_previews_then_imports(demo, persona, client):
     client.force_login(persona("koordinator"))
     upload = SimpleUploadedFile(
         "aktivnosti.xlsx", _workbook([HEADER, XLSX_ROW]), content_type="application/octet-stream"
     )
     before = snapshot()
-    preview = client.post(
-        reverse("admin:programs_activity_import"),
-        {"import_file": upload, "format": "1"},
-    )
+    preview = upload_file(client, upload)
     assert preview.status_code == 200
     assert snapshot() == before, "the preview writes nothing"
-    confirm = preview.context["confirm_form"]
-    response = client.post(
-        reverse("admin:programs_activity_process_import"),
-        {**confirm.initial},
-    )
+    url = reverse("admin:programs_activity_import")
+    response = open_form(client, url, button="confirm", response=preview).submit("confirm")
     assert response.status_code == 302
     assert Activity.objects.filter(text="Izobraževanje učiteljev").exists()
 
@@ -219,10 +220,7 @@ def test_the_admin_shows_a_bad_files_problems_and_writes_nothing(demo, persona, 
     row = [*XLSX_ROW[:4], "2021-1", "", "Univerze"]
     upload = SimpleUploadedFile("slabo.xlsx", _workbook([HEADER, row]))
     before = snapshot()
-    page = client.post(
-        reverse("admin:programs_activity_import"),
-        {"import_file": upload, "format": "1"},
-    )
+    page = upload_file(client, upload)
     text = page.content.decode()
     # The admin speaks Slovenian.
     assert "2021-1 ni v obdobju načrta 2019–2020." in text
