@@ -321,7 +321,11 @@ class AnnualReportAdmin(ScopedChoicesMixin, LockedRowsAdmin, admin.ModelAdmin):
             reverse("reports:annual-report-file", args=[report.pk, "pdf"]),
         )
 
-    @admin.action(description=_("Move on: submit drafts, publish submitted reports"))
+    # Offered only to those who may change reports: a council member's list shows no action
+    # that would only answer with a refusal.
+    @admin.action(
+        description=_("Move on: submit drafts, publish submitted reports"), permissions=["change"]
+    )
     def advance_status(self, request, queryset):
         editable = editable_reports(request.user)
         moved = 0
@@ -347,7 +351,13 @@ class AnnualReportAdmin(ScopedChoicesMixin, LockedRowsAdmin, admin.ModelAdmin):
                 messages.SUCCESS,
             )
 
-    @admin.action(description=_("Prepare council submissions for the selected reports"))
+    def has_prepare_submissions_permission(self, request):
+        return request.user.has_perm("programs.add_councilsubmission")
+
+    @admin.action(
+        description=_("Prepare council submissions for the selected reports"),
+        permissions=["prepare_submissions"],
+    )
     def prepare_council_submissions(self, request, queryset):
         if not request.user.has_perm("programs.add_councilsubmission"):
             self.message_user(request, _("You may not prepare council submissions."), "error")
