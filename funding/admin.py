@@ -35,7 +35,7 @@ from funding.adoption import (
     revision_withdraw,
 )
 from funding.forms import (
-    NUMBERS_AS_TYPED,
+    FIELDS_AS_TYPED,
     IndexationForm,
     OptimisticLockForm,
     SpreadsheetImportForm,
@@ -192,7 +192,7 @@ class StrategyScopedAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     """
 
     strategy_field = "strategy"
-    formfield_overrides = NUMBERS_AS_TYPED
+    formfield_overrides = FIELDS_AS_TYPED
 
     def _scope(self, queryset, strategies):
         lookup = f"{self.strategy_field}__in" if self.strategy_field else "pk__in"
@@ -401,7 +401,7 @@ class SpreadsheetAdmin(ImportExportMixin):
 class StrategyInlinePermissions:
     """Inlines of a strategy page: editable only by those who may edit the strategy."""
 
-    formfield_overrides = NUMBERS_AS_TYPED
+    formfield_overrides = FIELDS_AS_TYPED
 
     def _may_edit(self, request, obj) -> bool:
         strategy = getattr(obj, "strategy", obj)
@@ -455,7 +455,7 @@ class RegisterRecordAdmin(LockedHistoryAdmin):
     takes ``can_change_register_record`` (programs.permissions).
     """
 
-    formfield_overrides = NUMBERS_AS_TYPED
+    formfield_overrides = FIELDS_AS_TYPED
 
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and self._may(request, obj, "change")
@@ -791,7 +791,7 @@ class IndexationRateAdmin(StrategyScopedAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    formfield_overrides = NUMBERS_AS_TYPED
+    formfield_overrides = FIELDS_AS_TYPED
     list_display = ["user", "municipality"]
     list_filter = ["municipality"]
     search_fields = ["user__username", "municipality__name"]
@@ -805,7 +805,7 @@ class MunicipalityScopedAdmin(ScopedChoicesMixin, LockedRowsAdmin, admin.ModelAd
     """
 
     municipality_field = "municipality"
-    formfield_overrides = NUMBERS_AS_TYPED
+    formfield_overrides = FIELDS_AS_TYPED
 
     def _mine(self, request):
         return member_municipalities(request.user)
@@ -852,7 +852,7 @@ class AllocationInline(ScopedChoicesMixin, LockedRowsMixin, admin.TabularInline)
     formset = AllocationFormSet
     extra = 0
     fields = ["position", "recipient", "programme", "planned_amount", "realised_amount"]
-    formfield_overrides = NUMBERS_AS_TYPED
+    formfield_overrides = FIELDS_AS_TYPED
 
 
 class ReallocationInline(ScopedChoicesMixin, LockedRowsMixin, admin.TabularInline):
@@ -863,7 +863,7 @@ class ReallocationInline(ScopedChoicesMixin, LockedRowsMixin, admin.TabularInlin
     fk_name = "source"
     formset = LockedRowsFormSet
     extra = 0
-    formfield_overrides = NUMBERS_AS_TYPED
+    formfield_overrides = FIELDS_AS_TYPED
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         source = self._source(request)
@@ -967,7 +967,7 @@ class AdoptionScopedAdmin(StrategyScopedAdmin):
 
 class StrategyAdoptionInline(admin.TabularInline):
     model = StrategyAdoption
-    formfield_overrides = NUMBERS_AS_TYPED
+    formfield_overrides = FIELDS_AS_TYPED
     extra = 0
     fields = ["municipality", "date", "session", "resolution_number"]
     readonly_fields = fields

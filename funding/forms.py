@@ -1,6 +1,7 @@
 """Forms of the officers' admin."""
 
 from django import forms
+from django.contrib.admin.widgets import AdminTextareaWidget
 from django.core.exceptions import ValidationError
 from django.db import models, router, transaction
 from django.utils import formats, timezone
@@ -14,7 +15,7 @@ from funding.amounts import (
     parse_whole_number,
 )
 from funding.imports import too_big_message
-from funding.limits import MAX_FILE_BYTES
+from funding.limits import MAX_CELL_CHARS, MAX_FILE_BYTES
 
 
 class LocalizedDecimalField(forms.DecimalField):
@@ -90,12 +91,16 @@ class WholeNumberField(forms.IntegerField):
             ) from None
 
 
-# The ``formfield_overrides`` of every admin and inline: numbers are read by the rules above.
+# The ``formfield_overrides`` of every admin and inline: numbers are read by the rules above,
+# and texts stay within what an import may hold.
 # IntegerField covers its subclasses (positive, small, big): the admin looks overrides up
 # along the model field's class hierarchy.
-NUMBERS_AS_TYPED = {
+FIELDS_AS_TYPED = {
     models.DecimalField: {"form_class": LocalizedDecimalField},
     models.IntegerField: {"form_class": WholeNumberField},
+    # Notes and descriptions hold what a spreadsheet cell holds (funding.limits), on the
+    # admin's pages as in the imports; the admin's own wide text area is kept.
+    models.TextField: {"max_length": MAX_CELL_CHARS, "widget": AdminTextareaWidget},
 }
 
 

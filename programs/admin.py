@@ -10,7 +10,7 @@ from django.utils.translation import ngettext
 
 from funding.admin import RegisterRecordAdmin, SpreadsheetAdmin
 from funding.admin_scoping import LockedRowsAdmin, ScopedChoicesMixin
-from funding.forms import NUMBERS_AS_TYPED
+from funding.forms import FIELDS_AS_TYPED
 from funding.models import MunicipalBudgetItem, money
 from funding.permissions import member_municipalities
 from programs.forms import ResponsibleInstitutionFormSet
@@ -51,7 +51,7 @@ class ProgrammeInline(admin.StackedInline):
     """An association's programmes: changed by those who may change the association."""
 
     model = Programme
-    formfield_overrides = NUMBERS_AS_TYPED
+    formfield_overrides = FIELDS_AS_TYPED
     extra = 0
     filter_horizontal = ["other_funders"]
     fields = [
@@ -112,7 +112,7 @@ class InstitutionAdmin(RegisterRecordAdmin):
 class ProjectAdmin(ScopedChoicesMixin, LockedRowsAdmin, admin.ModelAdmin):
     """Projects of no report yet, or of the user's reports; a published report's are kept."""
 
-    formfield_overrides = NUMBERS_AS_TYPED
+    formfield_overrides = FIELDS_AS_TYPED
     list_display = ["name", "association", "start_date", "end_date", "lead_partner"]
     list_filter = ["association"]
     search_fields = ["name", "description", "partners__short_name", "partners__name"]
@@ -137,7 +137,7 @@ class ReportChildInline(ScopedChoicesMixin):
     """A report's parts are edited with the report, and only while the user may edit it."""
 
     extra = 0
-    formfield_overrides = NUMBERS_AS_TYPED
+    formfield_overrides = FIELDS_AS_TYPED
 
     def _may_edit(self, request, obj) -> bool:
         return obj is None or editable_reports(request.user).filter(pk=obj.pk).exists()
@@ -238,7 +238,7 @@ class AnnualReportAdmin(ScopedChoicesMixin, LockedRowsAdmin, admin.ModelAdmin):
     """Reports of the user's municipalities; published ones are read-only for everyone."""
 
     form = AnnualReportForm
-    formfield_overrides = NUMBERS_AS_TYPED
+    formfield_overrides = FIELDS_AS_TYPED
     list_display = ["title", "association", "year_column", "status", "documents"]
     list_filter = ["status", "year", "association", "municipalities"]
     search_fields = ["title", "association__short_name", "programme__name", "number"]
@@ -388,7 +388,7 @@ class AnnualReportAdmin(ScopedChoicesMixin, LockedRowsAdmin, admin.ModelAdmin):
 
 class SubmissionSignatoryInline(admin.TabularInline):
     model = SubmissionSignatory
-    formfield_overrides = NUMBERS_AS_TYPED
+    formfield_overrides = FIELDS_AS_TYPED
     extra = 0
     fields = ["position", "name", "function"]
 
@@ -397,7 +397,7 @@ class SubmissionSignatoryInline(admin.TabularInline):
 class CouncilSubmissionAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     """Submissions to the councils of the user's municipalities, for reports the user reads."""
 
-    formfield_overrides = NUMBERS_AS_TYPED
+    formfield_overrides = FIELDS_AS_TYPED
     list_display = ["subject", "council", "report", "date", "pdf"]
     list_filter = ["municipality"]
     search_fields = ["subject", "council", "report__title"]
@@ -448,7 +448,7 @@ class CouncilSubmissionAdmin(ScopedChoicesMixin, admin.ModelAdmin):
 
 class PlanChapterInline(admin.TabularInline):
     model = PlanChapter
-    formfield_overrides = NUMBERS_AS_TYPED
+    formfield_overrides = FIELDS_AS_TYPED
     extra = 0
     fields = ["position", "title"]
 
@@ -456,7 +456,7 @@ class PlanChapterInline(admin.TabularInline):
 class PlanFundingInline(admin.TabularInline):
     model = PlanFunding
     extra = 0
-    formfield_overrides = NUMBERS_AS_TYPED
+    formfield_overrides = FIELDS_AS_TYPED
     autocomplete_fields = ["funder"]
     fields = ["position", "funder", "purpose", "amount"]
 
@@ -465,7 +465,7 @@ class PlanFundingInline(admin.TabularInline):
 class ActionPlanAdmin(admin.ModelAdmin):
     """A plan with its chapters and funding; the funding total is computed, never typed."""
 
-    formfield_overrides = NUMBERS_AS_TYPED
+    formfield_overrides = FIELDS_AS_TYPED
     list_display = ["title", "period_label", "issuer", "funding_total_column", "stated_total"]
     search_fields = ["title", "slug", "issuer"]
     prepopulated_fields = {"slug": ["title"]}
@@ -510,7 +510,7 @@ class ActionPlanAdmin(admin.ModelAdmin):
 
 @admin.register(PlanChapter)
 class PlanChapterAdmin(ScopedChoicesMixin, admin.ModelAdmin):
-    formfield_overrides = NUMBERS_AS_TYPED
+    formfield_overrides = FIELDS_AS_TYPED
     list_display = ["title", "plan", "position"]
     list_select_related = ["plan"]
     list_filter = ["plan"]
@@ -519,7 +519,7 @@ class PlanChapterAdmin(ScopedChoicesMixin, admin.ModelAdmin):
 
 class ObjectiveInline(admin.StackedInline):
     model = Objective
-    formfield_overrides = NUMBERS_AS_TYPED
+    formfield_overrides = FIELDS_AS_TYPED
     extra = 0
     fields = [("position", "text")]
 
@@ -528,7 +528,7 @@ class ActivityInline(admin.StackedInline):
     """An objective's activities; new ones are added on the activity page, with their lead."""
 
     model = Activity
-    formfield_overrides = NUMBERS_AS_TYPED
+    formfield_overrides = FIELDS_AS_TYPED
     extra = 0
     show_change_link = True
     fields = [("position", "periods"), "text", "expected_results"]
@@ -539,7 +539,7 @@ class ActivityInline(admin.StackedInline):
 
 @admin.register(Objective)
 class ObjectiveAdmin(ScopedChoicesMixin, admin.ModelAdmin):
-    formfield_overrides = NUMBERS_AS_TYPED
+    formfield_overrides = FIELDS_AS_TYPED
     list_display = ["__str__", "chapter", "plan_column"]
     list_select_related = ["chapter__plan"]
     list_filter = ["chapter__plan", "chapter"]
@@ -553,7 +553,7 @@ class ObjectiveAdmin(ScopedChoicesMixin, admin.ModelAdmin):
 
 class ResponsibleInstitutionInline(admin.TabularInline):
     model = ActivityInstitution
-    formfield_overrides = NUMBERS_AS_TYPED
+    formfield_overrides = FIELDS_AS_TYPED
     formset = ResponsibleInstitutionFormSet
     extra = 0
     autocomplete_fields = ["institution"]
@@ -562,7 +562,7 @@ class ResponsibleInstitutionInline(admin.TabularInline):
 
 class ActivityProgressInline(admin.TabularInline):
     model = ActivityProgress
-    formfield_overrides = NUMBERS_AS_TYPED
+    formfield_overrides = FIELDS_AS_TYPED
     extra = 0
     fields = ["period", "status", "note"]
 
@@ -575,7 +575,7 @@ class ActivityAdmin(ScopedChoicesMixin, SpreadsheetAdmin, admin.ModelAdmin):
     anything is written; *Izvozi* writes them in the same columns.
     """
 
-    formfield_overrides = NUMBERS_AS_TYPED
+    formfield_overrides = FIELDS_AS_TYPED
     resource_classes = [ActivityResource]
 
     list_display = ["__str__", "objective", "periods", "lead_column"]

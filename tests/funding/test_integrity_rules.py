@@ -498,3 +498,14 @@ def test_a_strategy_whose_key_is_incomplete_cannot_be_proposed(demo):
         revision_propose(revision=revision_open(strategy=demo), proposed_on=PROPOSED)
     assert "109,22" in sl(refused.value.messages[0])
     assert not demo.revisions.exclude(status="draft").exists()
+
+
+def test_a_note_longer_than_a_spreadsheet_cell_is_refused_on_the_page(demo, persona, client):
+    line = po_moc_line()
+    client.force_login(persona("koordinator"))
+    url = reverse("admin:funding_budgetline_change", args=[line.pk])
+    response = admin_change_form(client, url).set("note", "x" * 32_768).submit("_save")
+    assert response.status_code == 200
+    assert "32767" in response.content.decode() or "32.767" in response.content.decode()
+    line.refresh_from_db()
+    assert len(line.note) < 32_768
