@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils import translation
 
 from funding.adoption import (
-    adoption_record,
     revision_annex_pdf,
     revision_open,
     revision_propose,
@@ -30,40 +29,10 @@ from funding.models import (
 )
 from funding.projection import projection_derive
 from funding.services import strategy_import
+from tests.funding.conftest import COUNCILS, PROPOSED, adopt
 from tests.pages import admin_change_form
 
 pytestmark = pytest.mark.django_db
-
-PROPOSED = datetime.date(2024, 11, 20)
-COUNCILS = [
-    ("komen", datetime.date(2024, 12, 10), "410-0021/2024-4"),
-    ("divaca", datetime.date(2024, 12, 12), "410-0045/2024-3"),
-    ("hrpelje-kozina", datetime.date(2024, 12, 17), "410-0037/2024-2"),
-    ("sezana", datetime.date(2024, 12, 19), "410-0102/2024-6"),
-]
-
-
-def adopt(revision, slug, date, number="1/2024"):
-    return adoption_record(
-        revision=revision,
-        municipality=Municipality.objects.get(slug=slug),
-        date=date,
-        session="1. redna seja",
-        resolution_number=number,
-    )
-
-
-@pytest.fixture
-def proposed(demo):
-    return revision_propose(revision=revision_open(strategy=demo), proposed_on=PROPOSED)
-
-
-@pytest.fixture
-def in_force(proposed):
-    for slug, date, number in COUNCILS:
-        adopt(proposed, slug, date, number)
-    proposed.refresh_from_db()
-    return proposed
 
 
 def base_line(strategy) -> BudgetLine:

@@ -26,25 +26,13 @@ from funding.models import (
     StrategyShare,
 )
 from tests.factories import unpublished
-from tests.funding.test_adoption import COUNCILS, PROPOSED, adopt
+from tests.funding.conftest import PROPOSED
 from tests.pages import admin_change_form, forms_of
 
 pytestmark = pytest.mark.django_db
 
 ADOPTED_ROW = "kras-2025-2029;2025;po-moc;Materialni stroški programa;9999,00\n"
 LINE_HEADER = "strategija;leto;društvo;kategorija;znesek\n"
-
-
-@pytest.fixture
-def proposed(demo):
-    return revision_propose(revision=revision_open(strategy=demo), proposed_on=PROPOSED)
-
-
-@pytest.fixture
-def in_force(proposed):
-    for slug, date, number in COUNCILS:
-        adopt(proposed, slug, date, number)
-    return proposed
 
 
 def po_moc_line(category="programme_material", year=2025) -> BudgetLine:
